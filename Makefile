@@ -1,0 +1,63 @@
+# SEIDRA Ultimate. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+HOURS ?= 12
+REQUIREMENTS := requirements/base.txt requirements/ml.txt requirements/dev.txt
+SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: help setup run test lint check rotate-demo-user token messages clean
+
+help: ## List the targets
+	@echo "SEIDRA Ultimate - make targets:"
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+	@echo "Variables: HOST=$(HOST) PORT=$(PORT); see README.md for the environment."
+
+setup: $(VENV)/.installed $(MO_FILES) ## Virtualenv, pinned requirements, system packages (idempotent)
+	@ops/scripts/system-packages.sh $(SYSTEM_PACKAGES)
+
+# Re-runs pip only when a requirements file changed since the last install.
+$(VENV)/.installed: $(REQUIREMENTS)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is needed: set PYTHON=python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(addprefix -r ,$(REQUIREMENTS))
+	@touch $@
+
+# Translations are compiled from the committed .po files (msgfmt comes with gettext).
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
+	@ops/scripts/system-packages.sh --required gettext
+	msgfmt --check -o $@ $<
+
+run: setup ## Start everything: migrate, default admin, Redis, daphne on HOST:PORT, one GPU worker
+	@ops/scripts/run-local.sh
+
+test: setup ## Lint, Django checks and the whole pytest suite (browser tests included)
+	@ops/scripts/system-packages.sh --required $(SYSTEM_PACKAGES)
+	$(VENV)/bin/ruff check .
+	DJANGO_SETTINGS_MODULE=seidra.settings.test $(PY) manage.py check
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed ## Ruff only
+	$(VENV)/bin/ruff check .
+
+rotate-demo-user: setup ## New random password for the default admin, printed once
+	@$(PY) manage.py migrate --no-input -v 0
+	@$(PY) manage.py rotate_demo_user
+
+token: setup ## Print an API access token: make token USER=name [HOURS=12]
+	@if [ "$(origin USER)" != "command line" ]; then echo "Usage: make token USER=<username> [HOURS=12]" >&2; exit 2; fi
+	@$(PY) manage.py create_token --user "$(USER)" --hours "$(HOURS)"
+
+messages: $(VENV)/.installed ## Refresh the translation catalogs after changing UI text
+	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --no-obsolete
+
+clean: ## Remove the virtualenv and generated files (keeps var/ data)
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(MO_FILES)

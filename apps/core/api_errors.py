@@ -1,0 +1,37 @@
+"""Every API error is JSON with a human `message` (plus DRF's `detail` and field errors)."""
+
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from .errors import SeidraError
+
+
+def _first_message(detail) -> str:
+    """Flatten DRF's nested error detail into one readable line, naming the field."""
+    if isinstance(detail, dict):
+        parts = []
+        for field_name, errors in detail.items():
+            text = _first_message(errors)
+            parts.append(text if field_name in ("non_field_errors", "detail") else f"{field_name}: {text}")
+        return "; ".join(parts)
+    if isinstance(detail, list):
+        return " ".join(_first_message(item) for item in detail)
+    return str(detail)
+
+
+def json_exception_handler(exc, context):
+    if isinstance(exc, SeidraError):
+        return Response({"detail": exc.message, "message": exc.message}, status=exc.status)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected error: Django's 500 handler answers (JSON under /api/)
+    data = response.data
+    if isinstance(exc, ValidationError):
+        response.data = {"message": _first_message(data), "errors": data}
+    elif isinstance(data, dict):
+        response.data = {**data, "message": _first_message(data.get("detail", data))}
+    if response.status_code == status.HTTP_401_UNAUTHORIZED and "code" not in response.data:
+        response.data["code"] = "not_authenticated"
+    return response

@@ -1,0 +1,63 @@
+"""Readiness of each dependency, as ok/error with a reason a person can act on."""
+
+from django.conf import settings
+from django.db import connection
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Worker
+
+
+def _ok(**extra) -> dict:
+    return {"status": "ok", **extra}
+
+
+def _error(reason: str, **extra) -> dict:
+    return {"status": "error", "reason": reason, **extra}
+
+
+def database_check() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return _ok(vendor=connection.vendor)
+    except Exception as error:  # any driver error means the same thing to the operator
+        return _error(f"database unreachable: {error.__class__.__name__}")
+
+
+def _redis_connection() -> Redis:
+    return Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
+
+
+def redis_check() -> dict:
+    try:
+        _redis_connection().ping()
+        return _ok()
+    except RedisError as error:
+        return _error(
+            f"Redis unreachable at REDIS_URL ({error.__class__.__name__}); start redis-server or fix REDIS_URL"
+        )
+
+
+def workers_check() -> dict:
+    queue_name = settings.SEIDRA_GPU_QUEUE
+    try:
+        workers = [w for w in Worker.all(connection=_redis_connection()) if queue_name in w.queue_names()]
+    except RedisError:
+        return _error("cannot count workers while Redis is unreachable", count=0)
+    if not workers:
+        return _error(
+            f"no worker listens on queue '{queue_name}': start one with `manage.py rqworker {queue_name}`", count=0
+        )
+    return _ok(count=len(workers))
+
+
+def health_report() -> dict:
+    checks = {"database": database_check(), "redis": redis_check(), "workers": workers_check()}
+    # Without a worker the site still serves pages and queues jobs: degraded, not down.
+    if checks["database"]["status"] == "error" or checks["redis"]["status"] == "error":
+        overall = "error"
+    elif checks["workers"]["status"] == "error":
+        overall = "degraded"
+    else:
+        overall = "ok"
+    return {"status": overall, "version": {"status": "ok", "version": settings.SEIDRA_VERSION}, **checks}

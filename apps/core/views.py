@@ -1,0 +1,59 @@
+"""Shell pages. Sections that later features build show an honest empty state until then."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+# Each navigation section, with the empty state it shows until its feature lands.
+SECTIONS = {
+    "create": {
+        "title": _("Create"),
+        "heading": _("Create new artwork"),
+        "empty": _("Image and video generation is not available on this server yet."),
+    },
+    "jobs": {
+        "title": _("Jobs"),
+        "heading": _("Jobs"),
+        "empty": _("No jobs yet. Generation jobs will be listed here with their live progress."),
+    },
+    "gallery": {
+        "title": _("Gallery"),
+        "heading": _("Gallery"),
+        "empty": _("Your gallery is empty. Generated images and videos will appear here."),
+    },
+    "personas": {
+        "title": _("Personas"),
+        "heading": _("Personas"),
+        "empty": _("No personas yet. Reusable characters and styles will be managed here."),
+    },
+    "models": {
+        "title": _("Models"),
+        "heading": _("Models"),
+        "empty": _("No models installed yet. Installed SDXL models and LoRAs will be listed here."),
+    },
+}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {"sections": SECTIONS})
+
+
+@login_required
+def section(request: HttpRequest, *, name: str) -> HttpResponse:
+    return render(request, "core/section.html", {"section": SECTIONS[name], "section_name": name})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        message = f"No API endpoint or object at {request.path}."
+        return JsonResponse({"detail": "Not found.", "message": message}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        message = "Internal server error; the details are in the server log."
+        return JsonResponse({"detail": "Server error.", "message": message}, status=500)
+    return render(request, "500.html", status=500)

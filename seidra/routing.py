@@ -1,0 +1,5 @@
+"""Websocket routes of every app, gathered for asgi.py."""
+
+from apps.notifications.routing import websocket_urlpatterns as notification_routes
+
+websocket_urlpatterns = [*notification_routes]

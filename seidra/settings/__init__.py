@@ -1,0 +1,1 @@
+"""Settings split by role: base (shared), local (make run), production, test."""

@@ -1,0 +1,24 @@
+"""pytest role: a file database that a live ASGI server in another process can share."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import DATABASES, VAR_DIR, finalize
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-for-any-deployment-0123456789"
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so the daphne subprocess of the live-server fixture sees the same rows.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SEIDRA_TEST_DB", str(VAR_DIR / "test.sqlite3"))}
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+LOGGING["root"]["handlers"] = ["console"]  # noqa: F405 - no log file written by tests
+LOGGING["handlers"].pop("file", None)  # noqa: F405
+
+finalize(globals())
+WHITENOISE_USE_FINDERS = True  # static files served straight from the source tree

@@ -1,0 +1,17 @@
+"""Root URLs: pages, allauth, admin, API, metrics."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("apps.core.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("notifications/", include("apps.notifications.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include("seidra.api_urls")),
+    path("", include("django_prometheus.urls")),
+]
+
+handler404 = "apps.core.views.not_found"
+handler500 = "apps.core.views.server_error"

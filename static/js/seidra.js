@@ -1,0 +1,41 @@
+// Shell behaviour: close open menus on outside click, and keep the notifications area live.
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+
+  function refreshNotificationsArea() {
+    var area = document.getElementById("notifications-area");
+    if (!area || !window.htmx) return;
+    var wasOpen = area.hasAttribute("open");
+    htmx.ajax("GET", area.dataset.areaUrl, { target: "#notifications-area", swap: "outerHTML" }).then(function () {
+      var fresh = document.getElementById("notifications-area");
+      if (fresh && wasOpen) fresh.setAttribute("open", "");
+    });
+  }
+
+  // Websocket events are lossy by design: on every (re)connection the area is re-read from the server.
+  function listen(delayMs) {
+    var area = document.getElementById("notifications-area");
+    if (!area) return;
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + window.location.host + area.dataset.wsPath);
+    var opened = false;
+    socket.onopen = function () {
+      if (delayMs > 1000) refreshNotificationsArea();
+      opened = true;
+    };
+    socket.onmessage = function () { refreshNotificationsArea(); };
+    socket.onclose = function (event) {
+      if (event.code === 4401) return; // signed out: nothing to listen to
+      var next = opened ? 1000 : Math.min(delayMs * 2, 30000);
+      window.setTimeout(function () { listen(next); }, next);
+    };
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { listen(1000); });
+})();
