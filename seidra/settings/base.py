@@ -14,7 +14,8 @@ LOG_DIR = BASE_DIR / "logs"
 
 env = environ.Env()
 # A `.env` beside manage.py is read first; real environment variables win over it.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # The seed guide's published default: usable for local DEBUG runs only (see production.py).
 SEED_DEFAULT_SECRET_KEY = "seidra-secret-key-change-in-production"
