@@ -31,7 +31,10 @@ def json_exception_handler(exc, context):
     if isinstance(exc, ValidationError):
         response.data = {"message": _first_message(data), "errors": data}
     elif isinstance(data, dict):
-        response.data = {**data, "message": _first_message(data.get("detail", data))}
+        # simplejwt nests the precise reason ("Token is expired") under `messages`.
+        reasons = [str(item.get("message")) for item in data.get("messages", []) if isinstance(item, dict)]
+        message = "; ".join(dict.fromkeys(reasons)) if reasons else _first_message(data.get("detail", data))
+        response.data = {**data, "message": message}
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "code" not in response.data:
         response.data["code"] = "not_authenticated"
     return response
