@@ -29,8 +29,8 @@ def notification_area(request: HttpRequest) -> HttpResponse:
 
 def _back(request: HttpRequest) -> HttpResponse:
     if request.htmx:
-        # The area re-renders itself with the context processor's fresh counts.
-        return render(request, "notifications/_area.html")
+        # The area re-renders itself with the context processor's fresh counts, still open.
+        return render(request, "notifications/_area.html", {"area_open": True})
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "notifications:list"
