@@ -10,6 +10,7 @@ import redis as redis_lib
 from django.conf import settings
 
 from tests.support.asgi_server import DaphneServer, database_url_for_test_db
+from tests.support.processes import child_env
 from tests.support.redis_server import RedisServer
 
 REPO_ROOT = Path(__file__).resolve().parent
@@ -81,13 +82,12 @@ def manage(redis_url, transactional_db):
     """Run `manage.py` as a real process against the test database; returns CompletedProcess."""
 
     def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-        full_env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "seidra.settings.test",
-            "DATABASE_URL": database_url_for_test_db(),
-            "REDIS_URL": redis_url,
+        full_env = child_env(
+            DJANGO_SETTINGS_MODULE="seidra.settings.test",
+            DATABASE_URL=database_url_for_test_db(),
+            REDIS_URL=redis_url,
             **(env or {}),
-        }
+        )
         return subprocess.run(
             [sys.executable, "manage.py", *args], cwd=REPO_ROOT, env=full_env, capture_output=True, text=True,
             timeout=120,

@@ -1,6 +1,5 @@
 """The real ASGI app (HTTP and websockets) under daphne, in a subprocess sharing the test database."""
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -11,6 +10,7 @@ from pathlib import Path
 
 from django.db import connection
 
+from .processes import child_env
 from .redis_server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,13 +32,12 @@ class DaphneServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(tempfile.mkstemp(prefix="seidra-test-daphne-", suffix=".log")[1])
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "seidra.settings.test",
-            "DATABASE_URL": database_url_for_test_db(),
-            "REDIS_URL": redis_url,
+        self.env = child_env(
+            DJANGO_SETTINGS_MODULE="seidra.settings.test",
+            DATABASE_URL=database_url_for_test_db(),
+            REDIS_URL=redis_url,
             **(extra_env or {}),
-        }
+        )
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "DaphneServer":

@@ -68,9 +68,7 @@ def test_rotation_ends_the_users_sessions(admin):
 
 @pytest.mark.django_db
 def test_rotation_invalidates_access_and_refresh_tokens(admin, api_client):
-    tokens = api_client.post(
-        "/api/auth/token/", {"username": "admin", "password": OLD_PASSWORD}, format="json"
-    ).json()
+    tokens = api_client.post("/api/auth/token/", {"username": "admin", "password": OLD_PASSWORD}, format="json").json()
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     assert api_client.get("/api/me").status_code == 200
 

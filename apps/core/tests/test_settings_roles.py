@@ -1,16 +1,17 @@
 """Production settings refuse a missing or published SECRET_KEY; a proper environment passes check --deploy."""
 
-import os
 import subprocess
 import sys
 
 from django.conf import settings
 
+from tests.support.processes import child_env
+
 REPO_ROOT = settings.BASE_DIR
 
 
 def run_production(*args: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    full_env = {k: v for k, v in child_env().items() if k not in ("SECRET_KEY", "DEBUG")}
     full_env.update({"DJANGO_SETTINGS_MODULE": "seidra.settings.production", **env})
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=REPO_ROOT, env=full_env, capture_output=True, text=True, timeout=120

@@ -128,7 +128,9 @@ async def test_new_notifications_reach_only_their_owners_open_pages(user_factory
     bob = await database_sync_to_async(user_factory)("bob", PASSWORD)
 
     async def connect(user):
-        communicator = WebsocketCommunicator(application, "/ws/notifications/", headers=[(b"origin", b"http://localhost")])
+        communicator = WebsocketCommunicator(
+            application, "/ws/notifications/", headers=[(b"origin", b"http://localhost")]
+        )
         communicator.scope["user"] = user
         connected, _ = await communicator.connect()
         assert connected
