@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Worker container entry point: exec so the RQ worker is PID 1 and docker's SIGTERM asks it for a warm shutdown.
+set -o errexit -o nounset -o pipefail
+
+cd "$(dirname "$0")/.."
+exec python manage.py rqworker gpu
