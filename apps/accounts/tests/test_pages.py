@@ -4,7 +4,6 @@ import pytest
 from django.test import Client
 
 from apps.accounts.models import User
-
 from tests.support.auth import log_in
 
 PASSWORD = "a-long-test-passphrase"
