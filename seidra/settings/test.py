@@ -22,3 +22,4 @@ LOGGING["handlers"].pop("file", None)  # noqa: F405
 
 finalize(globals())
 WHITENOISE_USE_FINDERS = True  # static files served straight from the source tree
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing
