@@ -172,6 +172,12 @@ AXES_USERNAME_CALLABLE = "apps.accounts.lockout.username_from_request"
 AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Behind N reverse proxies, the client address is read from X-Forwarded-For; otherwise only
+# REMOTE_ADDR is trusted (a client could forge the header to dodge the lockout).
+SEIDRA_TRUSTED_PROXY_COUNT = env.int("SEIDRA_TRUSTED_PROXY_COUNT", default=0)
+if SEIDRA_TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = SEIDRA_TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 # --- REST API and JWT (seed section 7)
 REST_FRAMEWORK = {
