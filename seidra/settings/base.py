@@ -47,6 +47,10 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.notifications",
+    "apps.catalog",
+    # Management commands of the GPU side (make_tiny_model, setup_models); importing the app
+    # loads no torch: engine modules import it inside the worker only.
+    "workers",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +230,19 @@ SEIDRA_MODELS_DIR = Path(env.str("SEIDRA_MODELS_DIR", default=str(VAR_DIR / "mod
 SEIDRA_COMFYUI_URL = env.str("SEIDRA_COMFYUI_URL", default="")
 SEIDRA_SADTALKER_URL = env.str("SEIDRA_SADTALKER_URL", default="")
 SEIDRA_GPU_QUEUE = "gpu"
+# How the SDXL engine runs (workers/engines/sdxl/runtime.py): "auto" picks from the hardware.
+SEIDRA_DEVICE = env.str("SEIDRA_DEVICE", default="auto")  # auto, cpu, cuda, cuda:1, mps
+SEIDRA_DTYPE = env.str("SEIDRA_DTYPE", default="auto")  # auto (fp16 on GPUs, fp32 on CPU), fp16, bf16, fp32
+SEIDRA_ATTENTION = env.str("SEIDRA_ATTENTION", default="auto")  # auto (xFormers when importable on CUDA), sdpa, xformers
+SEIDRA_MEMORY_MODE = env.str("SEIDRA_MEMORY_MODE", default="auto")  # auto, gpu, model_offload, sequential_offload
+SEIDRA_VAE_SLICING = env.bool("SEIDRA_VAE_SLICING", default=False)
+SEIDRA_VAE_TILING = env.bool("SEIDRA_VAE_TILING", default=False)
+SEIDRA_COMPILE = env.bool("SEIDRA_COMPILE", default=False)  # torch.compile the UNet (CUDA; slow first job)
+SEIDRA_PIPELINE_CACHE_SIZE = env.int("SEIDRA_PIPELINE_CACHE_SIZE", default=1)  # resident models per worker
+SEIDRA_DEFAULT_MODEL = env.str("SEIDRA_DEFAULT_MODEL", default="")  # empty: SDXL base if installed, else the demo
+# Model catalog (setup_models, the catalog app): hub ids, files, trigger words. Tests point it at
+# their own file; huggingface_hub itself reads HF_TOKEN / HF_HOME / HF_ENDPOINT / HTTPS_PROXY.
+SEIDRA_CATALOG_FILE = Path(env.str("SEIDRA_CATALOG_FILE", default=str(BASE_DIR / "apps/catalog/catalog.json")))
 
 # --- Logging: console always; a file under logs/ when the directory can be written.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -1,0 +1,117 @@
+"""Loading an SDXL pipeline from disk: a diffusers directory or a single `.safetensors` file.
+
+Safetensors only: weights are never unpickled (`use_safetensors=True`), so a checkpoint cannot
+run code when it is loaded.
+"""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from diffusers import AutoencoderKL, StableDiffusionXLPipeline
+
+from .errors import EngineError
+from .memory import MemoryMode
+from .runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+SDXL_BASE_REPO = "stabilityai/stable-diffusion-xl-base-1.0"
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """What to load. `config_dir` gives a single file its diffusers configs and tokenizers
+    (for a user's SDXL file: an installed SDXL base directory, or the hub repo id online)."""
+
+    name: str
+    path: Path
+    config_dir: Path | str | None = None
+    vae_path: Path | None = None  # e.g. the fp16-fix VAE, used on CUDA in fp16
+    is_demo: bool = False
+
+    @property
+    def is_single_file(self) -> bool:
+        return self.path.suffix == ".safetensors"
+
+
+def _has_fp16_variant(directory: Path) -> bool:
+    return any(directory.glob("unet/*.fp16.safetensors"))
+
+
+def _load_from_disk(source: ModelSource, runtime: Runtime) -> StableDiffusionXLPipeline:
+    if not source.path.exists():
+        raise EngineError(f"Model '{source.name}' is not on disk at {source.path}: run `manage.py setup_models`.")
+    if source.is_single_file:
+        try:
+            return StableDiffusionXLPipeline.from_single_file(
+                str(source.path),
+                config=str(source.config_dir or SDXL_BASE_REPO),
+                local_files_only=source.config_dir is not None,
+                dtype=runtime.dtype,
+            )
+        except (OSError, ValueError) as error:
+            raise EngineError(
+                f"Cannot load the single-file checkpoint '{source.name}': {error}. It needs the SDXL base "
+                "configuration: run `manage.py setup_models --only stable-diffusion-xl-base-1.0`."
+            ) from error
+    if not (source.path / "model_index.json").exists():
+        raise EngineError(f"'{source.path}' is not a diffusers model directory (no model_index.json).")
+    # The fp16 variant halves the download and the load time on GPUs; CPUs run fp32 files.
+    variant = "fp16" if runtime.dtype == torch.float16 and _has_fp16_variant(source.path) else None
+    return StableDiffusionXLPipeline.from_pretrained(
+        source.path, dtype=runtime.dtype, use_safetensors=True, variant=variant, local_files_only=True
+    )
+
+
+def _use_fp16_fix_vae(pipeline: StableDiffusionXLPipeline, source: ModelSource, runtime: Runtime) -> None:
+    """SDXL's own VAE overflows in fp16 (NaN, black images). With the fp16-fix VAE installed it is
+    swapped in; without it, diffusers upcasts the VAE to fp32 for decoding (`force_upcast`)."""
+    if runtime.dtype != torch.float16:
+        return
+    if source.vae_path is not None and source.vae_path.exists():
+        pipeline.vae = AutoencoderKL.from_pretrained(source.vae_path, dtype=runtime.dtype, use_safetensors=True)
+        pipeline.vae.register_to_config(force_upcast=False)
+    else:
+        pipeline.vae.register_to_config(force_upcast=True)
+
+
+def apply_attention(pipeline: StableDiffusionXLPipeline, runtime: Runtime) -> None:
+    if runtime.attention == "xformers":
+        pipeline.enable_xformers_memory_efficient_attention()
+    # Otherwise diffusers' default processors already use PyTorch SDPA (AttnProcessor2_0).
+
+
+def apply_memory_mode(pipeline: StableDiffusionXLPipeline, runtime: Runtime, mode: MemoryMode) -> None:
+    """Place the pipeline for `mode`; also used to step down to a lighter mode after an OOM."""
+    if pipeline.device.type != "cpu" and mode != MemoryMode.GPU:
+        pipeline.to("cpu")  # offload hooks expect the weights to start on the CPU
+        if runtime.device.type == "cuda":
+            torch.cuda.empty_cache()
+    if mode == MemoryMode.GPU or runtime.device.type == "cpu":
+        pipeline.to(runtime.device)
+    elif mode == MemoryMode.MODEL_OFFLOAD:
+        pipeline.enable_model_cpu_offload(device=runtime.device)
+    else:
+        pipeline.enable_sequential_cpu_offload(device=runtime.device)
+    if runtime.vae_slicing:
+        pipeline.vae.enable_slicing()
+    if runtime.vae_tiling:
+        pipeline.vae.enable_tiling()
+
+
+def load_pipeline(source: ModelSource, runtime: Runtime) -> StableDiffusionXLPipeline:
+    """1. read the weights, 2. swap in the fp16-fix VAE, 3. attention, 4. memory placement, 5. compile."""
+    pipeline = _load_from_disk(source, runtime)
+    _use_fp16_fix_vae(pipeline, source, runtime)
+    apply_attention(pipeline, runtime)
+    apply_memory_mode(pipeline, runtime, runtime.memory_mode)
+    pipeline.set_progress_bar_config(disable=True)
+    if runtime.compile:
+        # LoRA hotswap must be prepared before the first compile, so later LoRA switches replace
+        # weights in place instead of changing the graph (see loras.py).
+        pipeline.enable_lora_hotswap(target_rank=64)
+        pipeline.unet = torch.compile(pipeline.unet, fullgraph=False)
+    logger.info("loaded model %s on %s", source.name, runtime.describe())
+    return pipeline

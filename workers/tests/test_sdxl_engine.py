@@ -1,0 +1,244 @@
+"""The SDXL engine on the tiny random-weight model, through the real diffusers pipeline."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from workers.engines.sdxl.cache import PipelineCache
+from workers.engines.sdxl.errors import EngineError, GenerationCancelled, InvalidRequest, LoraError
+from workers.engines.sdxl.generate import GenerationRequest, generate
+from workers.engines.sdxl.memory import MemoryMode
+from workers.engines.sdxl.models_dir import lora_spec, model_source
+from workers.engines.sdxl.runtime import Runtime, runtime_from_settings
+from workers.engines.sdxl.schedulers import SCHEDULERS
+from workers.engines.sdxl.tiny_model import TINY_MODEL_NAME, save_tiny_model
+
+CPU = Runtime(device=torch.device("cpu"), dtype=torch.float32, attention="sdpa", memory_mode=MemoryMode.GPU)
+BASE = GenerationRequest(prompt="a lighthouse at dusk", width=64, height=64, steps=3, guidance=5.0, seed=1234)
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> Path:
+    directory = tmp_path_factory.mktemp("models")
+    save_tiny_model(directory)
+    return directory
+
+
+@pytest.fixture
+def cache() -> PipelineCache:
+    return PipelineCache(max_size=2)
+
+
+def pixels(result, index: int = 0) -> np.ndarray:
+    return np.asarray(result.images[index], dtype=np.int16)
+
+
+def run(models_dir, cache, request=BASE, *, model=TINY_MODEL_NAME, hook=None):
+    return generate(request, source=model_source(models_dir, model), cache=cache, runtime=CPU, hook=hook)
+
+
+def with_loras(request, models_dir, *pairs):
+    return replace(request, loras=tuple(lora_spec(models_dir, name, weight) for name, weight in pairs))
+
+
+def test_generates_an_image_of_the_requested_size_with_its_parameters(models_dir, cache):
+    result = run(models_dir, cache)
+    assert result.images[0].size == (64, 64)
+    assert result.parameters["seed"] == 1234 and result.seeds == [1234]
+    assert result.parameters["model"] == TINY_MODEL_NAME
+    assert result.parameters["scheduler"] == "Euler a"
+    assert result.parameters["device"] == "cpu" and result.parameters["attention"] == "sdpa"
+
+
+def test_same_seed_same_pixels_other_seed_or_prompt_other_pixels(models_dir, cache):
+    first, again = run(models_dir, cache), run(models_dir, cache)
+    assert np.array_equal(pixels(first), pixels(again))
+    other_seed = run(models_dir, cache, replace(BASE, seed=99))
+    assert np.abs(pixels(first) - pixels(other_seed)).mean() > 1
+    other_prompt = run(models_dir, cache, replace(BASE, prompt="a forest in the snow"))
+    assert np.abs(pixels(first) - pixels(other_prompt)).mean() > 0.5
+
+
+def test_missing_seed_is_drawn_and_returned_and_a_batch_has_one_seed_per_image(models_dir, cache):
+    drawn = run(models_dir, cache, replace(BASE, seed=None))
+    assert isinstance(drawn.parameters["seed"], int)
+    batch = run(models_dir, cache, replace(BASE, batch_size=2))
+    assert batch.seeds == [1234, 1235] and len(batch.images) == 2
+    # Any image of a batch can be made again alone from its own seed.
+    alone = run(models_dir, cache, replace(BASE, seed=1235))
+    assert np.abs(pixels(batch, 1) - pixels(alone)).max() <= 1
+
+
+def test_single_file_checkpoint_gives_the_same_pixels_as_the_directory(models_dir, cache):
+    from_directory = run(models_dir, cache)
+    from_file = run(models_dir, cache, model=f"{TINY_MODEL_NAME}.safetensors")
+    assert model_source(models_dir, f"{TINY_MODEL_NAME}.safetensors").is_single_file
+    assert np.array_equal(pixels(from_directory), pixels(from_file))
+    assert cache.loads == 2
+
+
+def test_a_lora_changes_pixels_weight_zero_is_the_base_and_two_loras_mix(models_dir, cache):
+    base = pixels(run(models_dir, cache))
+    lora_a = pixels(run(models_dir, cache, with_loras(BASE, models_dir, ("seidra-tiny-lora", 1.0))))
+    lora_b = pixels(run(models_dir, cache, with_loras(BASE, models_dir, ("seidra-tiny-lora-b", 1.0))))
+    zero = pixels(run(models_dir, cache, with_loras(BASE, models_dir, ("seidra-tiny-lora", 0.0))))
+    both = pixels(
+        run(models_dir, cache, with_loras(BASE, models_dir, ("seidra-tiny-lora", 0.7), ("seidra-tiny-lora-b", 0.7)))
+    )
+    assert np.abs(base - lora_a).mean() > 1 and np.abs(lora_a - lora_b).mean() > 1
+    assert np.array_equal(base, zero)
+    assert np.abs(both - lora_a).mean() > 1 and np.abs(both - lora_b).mean() > 1 and np.abs(both - base).mean() > 1
+    # Back to no LoRA: exactly the base image again.
+    assert np.array_equal(base, pixels(run(models_dir, cache)))
+
+
+def test_switching_loras_never_reloads_the_base_model(models_dir, cache):
+    sets = [("seidra-tiny-lora", 1.0)], [("seidra-tiny-lora-b", 0.5)], [], [("seidra-tiny-lora", 0.3)]
+    for loras in sets * 2:
+        run(models_dir, cache, with_loras(BASE, models_dir, *loras))
+    assert cache.loads == 1
+    (loaded,) = cache._entries.values()
+    assert set(loaded.adapters) == {"seidra-tiny-lora", "seidra-tiny-lora-b"}  # each file loaded once
+
+
+def test_a_mismatched_lora_fails_clearly_and_the_next_run_still_works(models_dir, cache, tmp_path):
+    base = pixels(run(models_dir, cache, with_loras(BASE, models_dir, ("seidra-tiny-lora", 1.0))))
+    # A LoRA made for a wider model: every down-projection has 8 more input features.
+    state = load_file(str(models_dir / "loras" / "seidra-tiny-lora.safetensors"))
+    wrong = {key: torch.cat([value, value[:, :8]], dim=1) if "lora_A" in key else value for key, value in state.items()}
+    (tmp_path / "loras").mkdir()
+    save_file(wrong, str(tmp_path / "loras" / "other-base.safetensors"))
+    foreign = replace(BASE, loras=(lora_spec(tmp_path, "other-base", 1.0),))
+    with pytest.raises(LoraError, match="does not fit model 'seidra-tiny-sdxl'"):
+        run(models_dir, cache, foreign)
+    (loaded,) = cache._entries.values()
+    assert "other-base" not in loaded.adapters
+    assert not any("other" in name for names in loaded.pipeline.get_list_adapters().values() for name in names)
+    after = pixels(run(models_dir, cache, with_loras(BASE, models_dir, ("seidra-tiny-lora", 1.0))))
+    assert np.array_equal(base, after)
+    assert cache.loads == 1
+
+
+def test_an_unknown_lora_is_refused_by_name(models_dir, cache):
+    with pytest.raises(LoraError, match="Unknown LoRA 'no-such-style'"):
+        run(models_dir, cache, with_loras(BASE, models_dir, ("no-such-style", 1.0)))
+
+
+def test_cancel_at_step_k_stops_there(models_dir, cache):
+    seen = []
+
+    def hook(progress):
+        seen.append((progress.step, progress.total))
+        if progress.step == 2:
+            progress.cancel()
+
+    with pytest.raises(GenerationCancelled) as cancelled:
+        run(models_dir, cache, replace(BASE, steps=6), hook=hook)
+    assert cancelled.value.step == 2
+    assert seen == [(1, 6), (2, 6)]
+    assert np.array_equal(pixels(run(models_dir, cache)), pixels(run(models_dir, cache)))  # pipeline still usable
+
+
+def test_preview_is_a_small_rgb_image_that_changes_as_denoising_goes(models_dir, cache):
+    previews = []
+    run(models_dir, cache, replace(BASE, width=128, height=96, steps=4), hook=lambda p: previews.append(p.preview()))
+    assert len(previews) == 4
+    assert all(image.size == (16, 12) and image.mode == "RGB" for image in previews)
+    first, last = (np.asarray(image, dtype=np.int16) for image in (previews[0], previews[-1]))
+    assert np.abs(first - last).mean() > 0.5
+
+
+@pytest.mark.parametrize("scheduler", list(SCHEDULERS))
+def test_every_scheduler_runs(models_dir, cache, scheduler):
+    result = run(models_dir, cache, replace(BASE, scheduler=scheduler, steps=4))
+    assert result.parameters["scheduler"] == SCHEDULERS[scheduler][0]
+    assert pixels(result).std() > 0  # a real image, not a blank
+
+
+def test_schedulers_are_accepted_by_their_usual_label(models_dir, cache):
+    result = run(models_dir, cache, replace(BASE, scheduler="DPM++ 2M Karras"))
+    assert result.parameters["scheduler"] == "DPM++ 2M Karras"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"width": 100}, "width"),
+        ({"height": 2048}, "height"),
+        ({"steps": 0}, "steps"),
+        ({"steps": 101}, "steps"),
+        ({"guidance": 25.0}, "guidance"),
+        ({"batch_size": 5}, "batch_size"),
+        ({"seed": -1}, "seed"),
+        ({"prompt": "   "}, "prompt"),
+        ({"scheduler": "turbo-magic"}, "scheduler"),
+    ],
+)
+def test_out_of_range_parameters_are_refused_naming_the_field(models_dir, cache, change, field):
+    with pytest.raises(InvalidRequest) as refused:
+        run(models_dir, cache, replace(BASE, **change))
+    assert refused.value.field == field
+    assert cache.loads == 0  # refused before any model is loaded
+
+
+def test_real_models_refuse_demo_sizes(models_dir, tmp_path):
+    from workers.engines.sdxl.generate import validate_request
+
+    validate_request(BASE, is_demo=True)
+    with pytest.raises(InvalidRequest, match="between 512 and 1536"):
+        validate_request(BASE, is_demo=False)
+
+
+def test_out_of_memory_steps_down_one_memory_mode_then_fails_naming_the_setting(models_dir, cache):
+    attempts = []
+
+    def oom_once(progress):
+        attempts.append(progress.step)
+        if len(attempts) == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    result = run(models_dir, cache, hook=oom_once)
+    assert result.retried_after_oom and result.memory_mode == MemoryMode.MODEL_OFFLOAD
+    assert result.parameters["memory_mode"] == "model_offload"
+
+    def always_oom(progress):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    with pytest.raises(EngineError, match="SEIDRA_MEMORY_MODE=sequential_offload"):
+        run(models_dir, cache, hook=always_oom)
+
+
+def test_the_cache_evicts_the_least_recently_used_model(models_dir):
+    cache = PipelineCache(max_size=1)
+    run(models_dir, cache)
+    run(models_dir, cache, model=f"{TINY_MODEL_NAME}.safetensors")
+    run(models_dir, cache)
+    assert cache.loads == 3 and len(cache) == 1
+
+
+def test_unknown_model_names_the_fix(models_dir, cache):
+    with pytest.raises(EngineError, match="Unknown model 'sdxl-nope'.*setup_models"):
+        run(models_dir, cache, model="sdxl-nope")
+
+
+def test_runtime_on_this_cpu_machine_and_clear_errors_for_impossible_settings(settings):
+    runtime = runtime_from_settings(settings)
+    assert (runtime.device.type, runtime.dtype, runtime.attention, runtime.memory_mode) == (
+        "cpu",
+        torch.float32,
+        "sdpa",
+        MemoryMode.GPU,
+    )
+    settings.SEIDRA_ATTENTION = "xformers"
+    with pytest.raises(EngineError, match="SEIDRA_ATTENTION=xformers needs a CUDA GPU"):
+        runtime_from_settings(settings)
+    settings.SEIDRA_ATTENTION, settings.SEIDRA_DTYPE = "auto", "fp16"
+    with pytest.raises(EngineError, match="fp16 is not supported on the CPU"):
+        runtime_from_settings(settings)
+    settings.SEIDRA_DTYPE, settings.SEIDRA_MEMORY_MODE = "auto", "tiny"
+    with pytest.raises(EngineError, match="SEIDRA_MEMORY_MODE=tiny is unknown"):
+        runtime_from_settings(settings)
