@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help setup run test lint check rotate-demo-user token messages clean
+.PHONY: help setup run test lint check rotate-demo-user token messages clean bench tiny-model
 
 help: ## List the targets
 	@echo "SEIDRA Ultimate - make targets:"
@@ -55,6 +55,12 @@ rotate-demo-user: setup ## New random password for the default admin, printed on
 token: setup ## Print an API access token: make token USER=name [HOURS=12]
 	@if [ "$(origin USER)" != "command line" ]; then echo "Usage: make token USER=<username> [HOURS=12]" >&2; exit 2; fi
 	@$(PY) manage.py create_token --user "$(USER)" --hours "$(HOURS)"
+
+tiny-model: setup ## Build the demo model (SDXL architecture, random weights) under var/models
+	$(PY) manage.py make_tiny_model
+
+bench: setup ## Benchmarks as JSON on stdout and in reports/bench/ (GPU section on CUDA only)
+	@$(PY) manage.py bench
 
 messages: $(VENV)/.installed ## Refresh the translation catalogs after changing UI text
 	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --no-obsolete

@@ -16,6 +16,8 @@ mkdir -p var/redis logs
 "$PYTHON" manage.py migrate --no-input -v 0
 "$PYTHON" manage.py collectstatic --no-input -v 0
 "$PYTHON" manage.py bootstrap_admin
+# The demo model is the default until real SDXL weights are installed (`make models`).
+"$PYTHON" manage.py make_tiny_model >/dev/null
 
 children=()
 stop_children() {

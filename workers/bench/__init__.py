@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench`: JSON figures, never timed assertions in tests."""
