@@ -238,6 +238,8 @@ SEIDRA_MEMORY_MODE = env.str("SEIDRA_MEMORY_MODE", default="auto")  # auto, gpu,
 SEIDRA_VAE_SLICING = env.bool("SEIDRA_VAE_SLICING", default=False)
 SEIDRA_VAE_TILING = env.bool("SEIDRA_VAE_TILING", default=False)
 SEIDRA_COMPILE = env.bool("SEIDRA_COMPILE", default=False)  # torch.compile the UNet (CUDA; slow first job)
+SEIDRA_COMPILE_BACKEND = env.str("SEIDRA_COMPILE_BACKEND", default="inductor")
+SEIDRA_COMPILE_LORA_RANK = env.int("SEIDRA_COMPILE_LORA_RANK", default=64)  # total LoRA rank of one job
 SEIDRA_PIPELINE_CACHE_SIZE = env.int("SEIDRA_PIPELINE_CACHE_SIZE", default=1)  # resident models per worker
 SEIDRA_DEFAULT_MODEL = env.str("SEIDRA_DEFAULT_MODEL", default="")  # empty: SDXL base if installed, else the demo
 # Model catalog (setup_models, the catalog app): hub ids, files, trigger words. Tests point it at

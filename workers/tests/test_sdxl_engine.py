@@ -242,3 +242,27 @@ def test_runtime_on_this_cpu_machine_and_clear_errors_for_impossible_settings(se
     settings.SEIDRA_DTYPE, settings.SEIDRA_MEMORY_MODE = "auto", "tiny"
     with pytest.raises(EngineError, match="SEIDRA_MEMORY_MODE=tiny is unknown"):
         runtime_from_settings(settings)
+
+
+def test_compiled_pipeline_switches_loras_without_recompiling_and_matches_eager(models_dir, cache, monkeypatch):
+    import torch._dynamo
+
+    # The "eager" backend keeps dynamo's tracing and guards (what decides recompiles) without
+    # inductor's code generation, so the test runs in seconds on a CPU.
+    compiled = replace(CPU, compile=True, compile_backend="eager", compile_lora_rank=16)
+    compiled_cache = PipelineCache(max_size=1)
+    lora_a, lora_b = ("seidra-tiny-lora", 1.0), ("seidra-tiny-lora-b", 0.6)
+    sets = [(), (lora_a,), (lora_b,), (("seidra-tiny-lora", 0.7), ("seidra-tiny-lora-b", 0.7)), ()]
+
+    def compiled_run(loras):
+        request = with_loras(BASE, models_dir, *loras)
+        source = model_source(models_dir, TINY_MODEL_NAME)
+        return generate(request, source=source, cache=compiled_cache, runtime=compiled)
+
+    compiled_run(sets[0])  # first call traces the graph
+    monkeypatch.setattr(torch._dynamo.config, "error_on_recompile", True)
+    for loras in sets:
+        got = pixels(compiled_run(loras))
+        expected = pixels(run(models_dir, cache, with_loras(BASE, models_dir, *loras)))
+        assert np.abs(got - expected).max() <= 2, loras
+    assert compiled_cache.loads == 1

@@ -24,6 +24,8 @@ class LoadedPipeline:
     runtime: Runtime
     memory_mode: MemoryMode
     adapters: dict[str, str] = field(default_factory=dict)  # LoRA name -> adapter name in the pipeline
+    lora_states: dict = field(default_factory=dict)  # compiled mode: LoRA name -> its UNet tensors
+    slot_signature: tuple = ()  # compiled mode: the LoRAs and weights now in the slot
 
 
 class PipelineCache:

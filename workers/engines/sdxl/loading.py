@@ -109,9 +109,12 @@ def load_pipeline(source: ModelSource, runtime: Runtime) -> StableDiffusionXLPip
     apply_memory_mode(pipeline, runtime, runtime.memory_mode)
     pipeline.set_progress_bar_config(disable=True)
     if runtime.compile:
-        # LoRA hotswap must be prepared before the first compile, so later LoRA switches replace
-        # weights in place instead of changing the graph (see loras.py).
-        pipeline.enable_lora_hotswap(target_rank=64)
-        pipeline.unet = torch.compile(pipeline.unet, fullgraph=False)
+        # LoRA hotswap is prepared before compiling: every later LoRA switch replaces weights in
+        # the one compiled slot instead of changing the graph (see loras.py).
+        from .loras import prepare_compiled_slot
+
+        pipeline.enable_lora_hotswap(target_rank=runtime.compile_lora_rank)
+        prepare_compiled_slot(pipeline, rank=runtime.compile_lora_rank)
+        pipeline.unet = torch.compile(pipeline.unet, backend=runtime.compile_backend)
     logger.info("loaded model %s on %s", source.name, runtime.describe())
     return pipeline

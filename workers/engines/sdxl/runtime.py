@@ -21,6 +21,8 @@ class Runtime:
     vae_slicing: bool = False
     vae_tiling: bool = False
     compile: bool = False
+    compile_backend: str = "inductor"
+    compile_lora_rank: int = 64  # largest total LoRA rank a compiled pipeline can hot-swap in
 
     @property
     def dtype_name(self) -> str:
@@ -109,4 +111,6 @@ def runtime_from_settings(settings) -> Runtime:
         vae_slicing=getattr(settings, "SEIDRA_VAE_SLICING", False),
         vae_tiling=getattr(settings, "SEIDRA_VAE_TILING", False),
         compile=getattr(settings, "SEIDRA_COMPILE", False),
+        compile_backend=getattr(settings, "SEIDRA_COMPILE_BACKEND", "inductor"),
+        compile_lora_rank=getattr(settings, "SEIDRA_COMPILE_LORA_RANK", 128),
     )
