@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help setup run test lint check rotate-demo-user token messages clean bench tiny-model
+.PHONY: help setup run test lint check rotate-demo-user token messages clean bench tiny-model models
 
 help: ## List the targets
 	@echo "SEIDRA Ultimate - make targets:"
@@ -55,6 +55,10 @@ rotate-demo-user: setup ## New random password for the default admin, printed on
 token: setup ## Print an API access token: make token USER=name [HOURS=12]
 	@if [ "$(origin USER)" != "command line" ]; then echo "Usage: make token USER=<username> [HOURS=12]" >&2; exit 2; fi
 	@$(PY) manage.py create_token --user "$(USER)" --hours "$(HOURS)"
+
+models: setup ## Download SDXL base 1.0 (fp16), the fp16-fix VAE and the catalog LoRAs: make models [ARGS="--only NAME --offline"]
+	@$(PY) manage.py migrate --no-input -v 0
+	@$(PY) manage.py setup_models $(ARGS)
 
 tiny-model: setup ## Build the demo model (SDXL architecture, random weights) under var/models
 	$(PY) manage.py make_tiny_model

@@ -233,7 +233,8 @@ SEIDRA_GPU_QUEUE = "gpu"
 # How the SDXL engine runs (workers/engines/sdxl/runtime.py): "auto" picks from the hardware.
 SEIDRA_DEVICE = env.str("SEIDRA_DEVICE", default="auto")  # auto, cpu, cuda, cuda:1, mps
 SEIDRA_DTYPE = env.str("SEIDRA_DTYPE", default="auto")  # auto (fp16 on GPUs, fp32 on CPU), fp16, bf16, fp32
-SEIDRA_ATTENTION = env.str("SEIDRA_ATTENTION", default="auto")  # auto (xFormers when importable on CUDA), sdpa, xformers
+# auto (xFormers when importable on CUDA), sdpa, xformers
+SEIDRA_ATTENTION = env.str("SEIDRA_ATTENTION", default="auto")
 SEIDRA_MEMORY_MODE = env.str("SEIDRA_MEMORY_MODE", default="auto")  # auto, gpu, model_offload, sequential_offload
 SEIDRA_VAE_SLICING = env.bool("SEIDRA_VAE_SLICING", default=False)
 SEIDRA_VAE_TILING = env.bool("SEIDRA_VAE_TILING", default=False)

@@ -266,3 +266,38 @@ def test_compiled_pipeline_switches_loras_without_recompiling_and_matches_eager(
         expected = pixels(run(models_dir, cache, with_loras(BASE, models_dir, *loras)))
         assert np.abs(got - expected).max() <= 2, loras
     assert compiled_cache.loads == 1
+
+
+def test_fp16_only_files_from_setup_models_load_in_fp32_on_a_cpu(tmp_path, cache):
+    from workers.engines.sdxl.tiny_model import build_tiny_pipeline
+
+    pipeline = build_tiny_pipeline()
+    pipeline.to(torch.float16).save_pretrained(tmp_path / "checkpoints" / "fp16-only", variant="fp16")
+    assert not list((tmp_path / "checkpoints" / "fp16-only" / "unet").glob("*[!6].safetensors"))
+    # Not the demo name, so real-model size limits apply.
+    result = run(tmp_path, cache, replace(BASE, width=512, height=512, steps=1), model="fp16-only")
+    assert result.images[0].size == (512, 512) and result.parameters["dtype"] == "fp32"
+
+
+@pytest.mark.django_db
+def test_make_tiny_model_writes_the_real_layout_and_lists_it_in_the_catalog(tmp_path, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from apps.catalog.models import InstalledLora, InstalledModel
+
+    settings.SEIDRA_MODELS_DIR = tmp_path
+    out = StringIO()
+    call_command("make_tiny_model", stdout=out)
+    assert "random weights" in out.getvalue()
+    assert (tmp_path / "checkpoints" / TINY_MODEL_NAME / "model_index.json").exists()
+    assert (tmp_path / "checkpoints" / f"{TINY_MODEL_NAME}.safetensors").exists()
+    assert InstalledModel.objects.get(name=TINY_MODEL_NAME).is_demo
+    assert set(InstalledLora.objects.values_list("name", flat=True)) == {"seidra-tiny-lora", "seidra-tiny-lora-b"}
+    again = StringIO()
+    call_command("make_tiny_model", stdout=again)
+    assert "already" in again.getvalue()
+    # What the command wrote loads through the same code path as real models.
+    result = run(tmp_path, PipelineCache(), replace(BASE, loras=(lora_spec(tmp_path, "seidra-tiny-lora", 1.0),)))
+    assert result.images[0].size == (64, 64)

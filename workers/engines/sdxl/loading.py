@@ -36,8 +36,13 @@ class ModelSource:
         return self.path.suffix == ".safetensors"
 
 
-def _has_fp16_variant(directory: Path) -> bool:
-    return any(directory.glob("unet/*.fp16.safetensors"))
+def _variant(directory: Path, dtype: torch.dtype) -> str | None:
+    """The fp16 files halve the download and the load on GPUs. `setup_models` fetches only them, so
+    they are also read (and upcast) when running fp32 on a CPU and no full-precision files exist."""
+    unet_files = list(directory.glob("unet/*.safetensors"))
+    has_fp16 = any(path.name.endswith(".fp16.safetensors") for path in unet_files)
+    has_full = any(not path.name.endswith(".fp16.safetensors") for path in unet_files)
+    return "fp16" if has_fp16 and (dtype == torch.float16 or not has_full) else None
 
 
 def _load_from_disk(source: ModelSource, runtime: Runtime) -> StableDiffusionXLPipeline:
@@ -58,10 +63,12 @@ def _load_from_disk(source: ModelSource, runtime: Runtime) -> StableDiffusionXLP
             ) from error
     if not (source.path / "model_index.json").exists():
         raise EngineError(f"'{source.path}' is not a diffusers model directory (no model_index.json).")
-    # The fp16 variant halves the download and the load time on GPUs; CPUs run fp32 files.
-    variant = "fp16" if runtime.dtype == torch.float16 and _has_fp16_variant(source.path) else None
     return StableDiffusionXLPipeline.from_pretrained(
-        source.path, dtype=runtime.dtype, use_safetensors=True, variant=variant, local_files_only=True
+        source.path,
+        dtype=runtime.dtype,
+        use_safetensors=True,
+        variant=_variant(source.path, runtime.dtype),
+        local_files_only=True,
     )
 
 

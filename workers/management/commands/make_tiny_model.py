@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from apps.catalog.services import catalog_sync_from_disk
+
 
 class Command(BaseCommand):
     help = (
@@ -23,9 +25,10 @@ class Command(BaseCommand):
         marker = models_dir / "checkpoints" / TINY_MODEL_NAME / "model_index.json"
         if marker.exists() and not force:
             self.stdout.write(f"The demo model is already in {marker.parent} (use --force to rebuild).")
-            return
-        written = save_tiny_model(models_dir, seed=seed)
-        for name, path in written.items():
-            self.stdout.write(f"  {name}: {path}")
-        done = f"Demo model '{TINY_MODEL_NAME}' written (random weights: images are noise)."
-        self.stdout.write(self.style.SUCCESS(done))
+        else:
+            for name, path in save_tiny_model(models_dir, seed=seed).items():
+                self.stdout.write(f"  {name}: {path}")
+            done = f"Demo model '{TINY_MODEL_NAME}' written (random weights: images are noise)."
+            self.stdout.write(self.style.SUCCESS(done))
+        # The catalog table lists what is on disk; the demo appears there as a demo model.
+        catalog_sync_from_disk()

@@ -1,0 +1,96 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .catalog_file import REPO_ID_PATTERN
+from .models import InstalledLora
+from .services import LORA_NAME_PATTERN
+
+
+class LoraAddForm(forms.Form):
+    """Staff add a LoRA from a file already on the server, or from a Hugging Face Hub repository."""
+
+    FROM_FILE = "file"
+    FROM_HUB = "hub"
+
+    origin = forms.ChoiceField(
+        label=_("Add from"),
+        choices=[(FROM_FILE, _("a file on the server")), (FROM_HUB, _("a Hugging Face Hub repository"))],
+        widget=forms.RadioSelect,
+        initial=FROM_FILE,
+    )
+    file_path = forms.CharField(
+        label=_("Path on the server"),
+        required=False,
+        max_length=1000,
+        help_text=_("Absolute path of a .safetensors file, for example /srv/loras/my-style.safetensors."),
+    )
+    repo_id = forms.CharField(
+        label=_("Hub repository"),
+        required=False,
+        max_length=200,
+        help_text=_("owner/name, for example nerijs/pixel-art-xl."),
+    )
+    filename = forms.CharField(
+        label=_("File in the repository"),
+        required=False,
+        max_length=300,
+        help_text=_("The .safetensors file to download, for example pixel-art-xl.safetensors."),
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        max_length=100,
+        help_text=_("Optional; defaults to the file name without .safetensors."),
+    )
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if name.lower().endswith(".safetensors"):
+            name = name[: -len(".safetensors")]
+        if name and not LORA_NAME_PATTERN.fullmatch(name):
+            raise forms.ValidationError(_("Use letters, digits, '.', '_' or '-' only."))
+        return name
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("origin") == self.FROM_FILE:
+            if not data.get("file_path", "").strip():
+                self.add_error("file_path", _("Give the path of a .safetensors file on the server."))
+        elif data.get("origin") == self.FROM_HUB:
+            repo_id = data.get("repo_id", "").strip()
+            if not repo_id:
+                self.add_error("repo_id", _("Give the repository id, owner/name."))
+            elif not REPO_ID_PATTERN.fullmatch(repo_id):
+                self.add_error("repo_id", _("A repository id looks like owner/name."))
+            if not data.get("filename", "").strip():
+                self.add_error("filename", _("Give the name of the .safetensors file in the repository."))
+        return data
+
+    def source_field(self) -> str:
+        """The field a failure of the chosen source belongs next to."""
+        return "file_path" if self.cleaned_data.get("origin") == self.FROM_FILE else "repo_id"
+
+
+class TriggerWordsField(forms.CharField):
+    """Trigger words edited as one comma-separated line rather than a JSON list."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(value)
+        return value
+
+    def to_python(self, value) -> list[str]:
+        text = super().to_python(value) or ""
+        return [word.strip() for word in text.split(",") if word.strip()]
+
+
+class InstalledLoraForm(forms.ModelForm):
+    trigger_words = TriggerWordsField(
+        label=_("trigger words"),
+        required=False,
+        help_text=_("Comma-separated words to put in the prompt to activate the style."),
+    )
+
+    class Meta:
+        model = InstalledLora
+        fields = ["trigger_words", "default_weight", "license"]
