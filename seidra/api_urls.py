@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("apps.accounts.api_urls")),
     path("", include("apps.core.api_urls")),
+    path("", include("apps.catalog.api_urls")),
 ]

@@ -28,6 +28,8 @@ def running_server(tmp_path):
         # Nothing answers on this port, so the script must start its own Redis.
         REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
         SEIDRA_DEFAULT_USER_PASSWORD=PASSWORD,
+        SEIDRA_REDIS_DIR=str(tmp_path / "redis"),
+        SEIDRA_MODELS_DIR=str(tmp_path / "models"),
     )
     log = (tmp_path / "run.log").open("w")
     process = subprocess.Popen(

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -40,6 +41,20 @@ def lora_get(name: str) -> InstalledLora:
             status=404,
         )
     return lora
+
+
+SDXL_BASE_NAME = "stable-diffusion-xl-base-1.0"
+DEMO_MODEL_NAME = "seidra-tiny-sdxl"
+
+
+def default_model_name() -> str:
+    """SEIDRA_DEFAULT_MODEL when set, else SDXL base when installed, else the demo model."""
+    configured = settings.SEIDRA_DEFAULT_MODEL
+    if configured:
+        return configured
+    if InstalledModel.objects.filter(name=SDXL_BASE_NAME, kind="checkpoint").exists():
+        return SDXL_BASE_NAME
+    return DEMO_MODEL_NAME
 
 
 def model_path(model: InstalledModel) -> Path:

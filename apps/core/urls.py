@@ -1,10 +1,20 @@
 from django.urls import path
 
+from apps.catalog.views import model_list_page
+
 from . import views
 
 app_name = "core"
 
+# Sections whose feature has landed have their own page; the others show their empty state.
+BUILT_SECTIONS = {"models": model_list_page}
+
 urlpatterns = [
     path("", views.home, name="home"),
-    *[path(f"{name}/", views.section, {"name": name}, name=name) for name in views.SECTIONS],
+    *[
+        path(f"{name}/", BUILT_SECTIONS[name], name=name)
+        if name in BUILT_SECTIONS
+        else path(f"{name}/", views.section, {"name": name}, name=name)
+        for name in views.SECTIONS
+    ],
 ]

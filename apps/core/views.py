@@ -30,7 +30,7 @@ SECTIONS = {
     "models": {
         "title": _("Models"),
         "heading": _("Models"),
-        "empty": _("No models installed yet. Installed SDXL models and LoRAs will be listed here."),
+        "empty": _("Installed SDXL models and LoRA styles, and which one is the default."),
     },
 }
 

@@ -11,7 +11,8 @@ export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-seidra.settings.local}
 # The URL comes from the environment or .env, as the settings read it.
 REDIS_URL=$("$PYTHON" -c "from django.conf import settings; import django; django.setup(); print(settings.REDIS_URL)")
 export REDIS_URL
-mkdir -p var/redis logs
+REDIS_DIR=${SEIDRA_REDIS_DIR:-var/redis}
+mkdir -p "$REDIS_DIR" logs
 
 "$PYTHON" manage.py migrate --no-input -v 0
 "$PYTHON" manage.py collectstatic --no-input -v 0
@@ -37,8 +38,8 @@ if ! redis_answers; then
     echo "Redis does not answer at $REDIS_URL: start it there, or unset REDIS_URL to use a local one." >&2
     exit 1
   fi
-  echo "Starting a local Redis on port $redis_port (data in var/redis)"
-  redis-server --bind 127.0.0.1 --port "$redis_port" --dir var/redis --save 60 1 --appendonly no \
+  echo "Starting a local Redis on port $redis_port (data in $REDIS_DIR)"
+  redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$REDIS_DIR" --save 60 1 --appendonly no \
     --logfile "$PWD/logs/redis.log" &
   children+=($!)
   for _ in $(seq 50); do redis_answers && break; sleep 0.1; done

@@ -40,11 +40,3 @@ def model_source(models_dir: Path, name: str) -> ModelSource:
 
 def lora_spec(models_dir: Path, name: str, weight: float) -> LoraSpec:
     return LoraSpec(name=name, path=models_dir / "loras" / f"{name}.safetensors", weight=weight)
-
-
-def default_model_name(models_dir: Path, configured: str = "") -> str:
-    if configured:
-        return configured
-    if (models_dir / "checkpoints" / SDXL_BASE_NAME / "model_index.json").exists():
-        return SDXL_BASE_NAME
-    return TINY_MODEL_NAME
