@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help setup run test lint check rotate-demo-user token messages clean bench tiny-model models
+.PHONY: help setup run test lint rotate-demo-user token messages clean bench tiny-model models
 
 help: ## List the targets
 	@echo "SEIDRA Ultimate - make targets:"
@@ -36,7 +36,7 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
 	@ops/scripts/system-packages.sh --required gettext
 	msgfmt --check -o $@ $<
 
-run: setup ## Start everything: migrate, default admin, Redis, daphne on HOST:PORT, one GPU worker
+run: setup ## Start everything: migrate, default admin, demo model, Redis, daphne on HOST:PORT, one GPU worker
 	@ops/scripts/run-local.sh
 
 test: setup ## Lint, Django checks and the whole pytest suite (browser tests included)

@@ -1,7 +1,7 @@
 """Token and account endpoints (seed section 7). Thin: authentication is simplejwt's, lockout axes'."""
 
 from rest_framework import status
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,13 +17,12 @@ class TokenObtainApi(TokenObtainPairView):
 
     def post(self, request: Request, *args, **kwargs) -> Response:
         try:
-            response = super().post(request, *args, **kwargs)
-        except Exception:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
             # axes flags the request when the credentials are (or just became) locked out.
             if getattr(request, "axes_locked_out", False):
                 raise Throttled(detail=lockout_message()) from None
             raise
-        return response
 
 
 class TokenRefreshApi(TokenRefreshView):

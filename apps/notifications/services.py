@@ -1,5 +1,7 @@
 """Writes on notifications, and the live push of new ones to the owner's open pages."""
 
+import logging
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
@@ -10,6 +12,8 @@ from apps.accounts.selectors import default_admin_rotation_due_since
 from apps.core.errors import SeidraError
 
 from .models import Notification, NotificationLevel
+
+logger = logging.getLogger(__name__)
 
 ROTATION_ALERT_KEY = "demo-rotation"
 # Stored in English and translated when shown; gettext_noop marks them for the catalogs.
@@ -35,9 +39,7 @@ def _broadcast_created(notification: Notification) -> None:
             {"type": "notification.created", "id": notification.pk},
         )
     except Exception:  # Redis down must not fail the write that created the notification
-        import logging
-
-        logging.getLogger(__name__).warning("could not push notification %s live", notification.pk, exc_info=True)
+        logger.warning("could not push notification %s live", notification.pk, exc_info=True)
 
 
 @transaction.atomic

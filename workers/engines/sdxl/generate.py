@@ -3,7 +3,7 @@
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import torch
 from PIL import Image
@@ -68,7 +68,6 @@ class GenerationResult:
     seconds: float
     memory_mode: MemoryMode
     retried_after_oom: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def validate_request(request: GenerationRequest, *, is_demo: bool) -> GenerationRequest:
