@@ -63,7 +63,8 @@ models: setup ## Download SDXL base 1.0 (fp16), the fp16-fix VAE and the catalog
 tiny-model: setup ## Build the demo model (SDXL architecture, random weights) under var/models
 	$(PY) manage.py make_tiny_model
 
-bench: setup ## Benchmarks as JSON on stdout and in reports/bench/ (GPU section on CUDA only)
+bench: ## Benchmarks as JSON on stdout and in reports/bench/ (GPU section on CUDA only)
+	@$(MAKE) --no-print-directory setup >&2  # keep stdout for the JSON alone
 	@$(PY) manage.py bench
 
 messages: $(VENV)/.installed ## Refresh the translation catalogs after changing UI text
