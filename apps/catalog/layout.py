@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from .safetensors_header import InvalidSafetensors, safetensors_header_read
+from .safetensors_header import safetensors_problem
 
 CHECKPOINTS = "checkpoints"
 VAE = "vae"
@@ -92,7 +92,7 @@ def disk_scan() -> tuple[list[FoundFile], list[str]]:
                     % {"path": f"{CHECKPOINTS}/{path.name}/"}
                 )
         elif path.suffix == SAFETENSORS:
-            if problem := _header_problem(path):
+            if problem := safetensors_problem(path):
                 notes.append(f"{CHECKPOINTS}/{path.name}: {problem}")
             else:
                 found.append(_found(path, "checkpoint", "single_file"))
@@ -111,7 +111,7 @@ def disk_scan() -> tuple[list[FoundFile], list[str]]:
 
     for path in _visible(root / LORAS):
         if path.is_file() and path.suffix == SAFETENSORS:
-            if problem := _header_problem(path):
+            if problem := safetensors_problem(path):
                 notes.append(f"{LORAS}/{path.name}: {problem}")
             else:
                 found.append(_found(path, "lora", "single_file"))
@@ -128,11 +128,3 @@ def _found(path: Path, kind: str, file_format: str) -> FoundFile:
     name = path.stem if kind == "lora" else path.name
     relative = path.relative_to(models_dir()).as_posix()
     return FoundFile(name=name, kind=kind, format=file_format, relative_path=relative, size_bytes=tree_size(path))
-
-
-def _header_problem(path: Path) -> str:
-    try:
-        safetensors_header_read(path)
-    except InvalidSafetensors as problem:
-        return str(problem)
-    return ""

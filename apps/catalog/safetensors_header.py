@@ -58,3 +58,12 @@ def safetensors_header_read(path: Path) -> dict:
                 _("tensor '%(name)s' ends past the end of the file (truncated download?)") % {"name": name}
             )
     return header
+
+
+def safetensors_problem(path: Path) -> str:
+    """Why `path` is not a readable safetensors file, or "" when it is."""
+    try:
+        safetensors_header_read(path)
+    except InvalidSafetensors as problem:
+        return str(problem)
+    return ""

@@ -28,7 +28,7 @@ from .layout import (
     tree_size,
 )
 from .models import InstalledLora, InstalledModel, Source
-from .safetensors_header import InvalidSafetensors, safetensors_header_read
+from .safetensors_header import safetensors_problem
 from .verify import files_problems, problems_text
 
 # A LoRA name is its file name on disk and what prompts and the API refer to.
@@ -247,12 +247,10 @@ def _lora_exists_message(name: str, target: Path) -> str:
 
 
 def _safetensors_check(path: Path) -> None:
-    try:
-        safetensors_header_read(path)
-    except InvalidSafetensors as problem:
+    if problem := safetensors_problem(path):
         raise SeidraError(
             _("%(file)s is not a readable safetensors file: %(reason)s.") % {"file": path.name, "reason": problem}
-        ) from None
+        )
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
-from .safetensors_header import InvalidSafetensors, safetensors_header_read
+from .safetensors_header import safetensors_problem
 
 
 def files_problems(*, base: Path, files: Sequence[str]) -> dict[str, str]:
@@ -17,10 +17,8 @@ def files_problems(*, base: Path, files: Sequence[str]) -> dict[str, str]:
         if not path.is_file():
             problems[relative] = _("missing")
         elif path.suffix == ".safetensors":
-            try:
-                safetensors_header_read(path)
-            except InvalidSafetensors as problem:
-                problems[relative] = str(problem)
+            if problem := safetensors_problem(path):
+                problems[relative] = problem
         elif path.suffix == ".json":
             try:
                 json.loads(path.read_text(encoding="utf-8"))
