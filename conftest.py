@@ -149,3 +149,40 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def tiny_models_dir(tmp_path_factory) -> Path:
+    """The demo SDXL-architecture model (random weights) and its LoRAs, built once per session."""
+    from workers.engines.sdxl.tiny_model import save_tiny_model
+
+    directory = tmp_path_factory.mktemp("tiny-models")
+    save_tiny_model(directory)
+    return directory
+
+
+@pytest.fixture
+def tiny_model(tiny_models_dir, settings, db) -> str:
+    """The demo model installed and listed in the catalog; returns its name."""
+    from apps.catalog.services import catalog_sync_from_disk
+
+    settings.SEIDRA_MODELS_DIR = tiny_models_dir
+    catalog_sync_from_disk()
+    return "seidra-tiny-sdxl"
+
+
+@pytest.fixture
+def worker_process(redis_url, tiny_models_dir, transactional_db):
+    """Start real `manage.py rqworker gpu` processes: worker_process(name, **env); all stopped afterwards."""
+    from tests.support.workers import WorkerProcess
+
+    started: list[WorkerProcess] = []
+
+    def start(name: str = "w1", **extra_env) -> WorkerProcess:
+        worker = WorkerProcess(redis_url=redis_url, models_dir=tiny_models_dir, name=name, extra_env=extra_env)
+        started.append(worker.start())
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -8,6 +8,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", include("apps.notifications.urls")),
+    path("jobs/", include("apps.jobs.urls")),
+    path("media/", include("apps.gallery.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("seidra.api_urls")),
     path("", include("django_prometheus.urls")),

@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.notifications",
     "apps.catalog",
+    "apps.jobs",
+    "apps.gallery",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     # Management commands of the GPU side (make_tiny_model, setup_models); importing the app
     # loads no torch: engine modules import it inside the worker only.
     "workers",
@@ -100,7 +104,11 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite creates the file, not its directory
     # WAL lets the web process read while a worker writes; the timeout rides out short locks.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"})
+    # IMMEDIATE transactions take the write lock up front, so a worker and the web process never
+    # deadlock upgrading a read to a write (SQLite would answer "database is locked" at once).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
@@ -116,12 +124,16 @@ def redis_settings(redis_url: str) -> dict:
             }
         },
         "RQ_QUEUES": {
-            "gpu": {"URL": redis_url, "DEFAULT_TIMEOUT": 3600},
+            # JSON, never pickle: a queue entry is data (a job id), not code.
+            "gpu": {"URL": redis_url, "DEFAULT_TIMEOUT": 3600, "SERIALIZER": "rq.serializers.JSONSerializer"},
         },
     }
 
 
 globals().update(redis_settings(env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")))
+
+# `manage.py rqworker gpu` runs this class: pipelines stay resident, heartbeats continue during long jobs.
+RQ = {"WORKER_CLASS": "workers.worker.GpuWorker"}
 
 # Throttling counters and other short-lived data; per process, so a Redis outage cannot break pages.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -230,6 +242,19 @@ SEIDRA_MODELS_DIR = Path(env.str("SEIDRA_MODELS_DIR", default=str(VAR_DIR / "mod
 SEIDRA_COMFYUI_URL = env.str("SEIDRA_COMFYUI_URL", default="")
 SEIDRA_SADTALKER_URL = env.str("SEIDRA_SADTALKER_URL", default="")
 SEIDRA_GPU_QUEUE = "gpu"
+# --- Jobs (apps/jobs, workers/worker.py)
+SEIDRA_MAX_QUEUED_PER_USER = env.int("SEIDRA_MAX_QUEUED_PER_USER", default=10)
+SEIDRA_JOB_TIMEOUT = env.int("SEIDRA_JOB_TIMEOUT", default=3600)  # seconds one job may run
+SEIDRA_RQ_RESULT_TTL = env.int("SEIDRA_RQ_RESULT_TTL", default=3600)  # RQ's copy only; the row is kept
+SEIDRA_PREVIEW_EVERY = env.int("SEIDRA_PREVIEW_EVERY", default=5)  # a latent preview every N steps (0: none)
+SEIDRA_PROGRESS_EVENTS_PER_SECOND = env.float("SEIDRA_PROGRESS_EVENTS_PER_SECOND", default=10.0)
+SEIDRA_PROGRESS_SAVES_PER_SECOND = env.float("SEIDRA_PROGRESS_SAVES_PER_SECOND", default=2.0)
+# A worker refreshes its liveness key every TTL/3 seconds; a RUNNING job whose worker key
+# expired is "lost" and recovered (re-queued once, then failed).
+SEIDRA_WORKER_HEARTBEAT_TTL = env.int("SEIDRA_WORKER_HEARTBEAT_TTL", default=30)
+SEIDRA_RECONCILE_INTERVAL = env.int("SEIDRA_RECONCILE_INTERVAL", default=60)  # seconds, in every worker
+SEIDRA_QUEUE_GRACE_SECONDS = env.int("SEIDRA_QUEUE_GRACE_SECONDS", default=30)  # before a missing entry is re-pushed
+SEIDRA_MAX_ATTEMPTS = env.int("SEIDRA_MAX_ATTEMPTS", default=2)  # runs of one job before "worker lost"
 # How the SDXL engine runs (workers/engines/sdxl/runtime.py): "auto" picks from the hardware.
 SEIDRA_DEVICE = env.str("SEIDRA_DEVICE", default="auto")  # auto, cpu, cuda, cuda:1, mps
 SEIDRA_DTYPE = env.str("SEIDRA_DTYPE", default="auto")  # auto (fp16 on GPUs, fp32 on CPU), fp16, bf16, fp32

@@ -1,6 +1,7 @@
 """pytest role: a file database that a live ASGI server in another process can share."""
 
 import os
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import DATABASES, VAR_DIR, finalize
@@ -12,6 +13,9 @@ ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so the daphne subprocess of the live-server fixture sees the same rows.
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SEIDRA_TEST_DB", str(VAR_DIR / "test.sqlite3"))}
+
+# Outputs of test jobs, shared with the worker and daphne subprocesses; never the real media.
+MEDIA_ROOT = Path(os.environ.get("SEIDRA_MEDIA_ROOT", str(VAR_DIR / "test-media")))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,0 +1,49 @@
+"""Parameters inside the PNG, readable by other tools.
+
+Two text chunks: `parameters` in the AUTOMATIC1111 format (read by A1111, Forge, ComfyUI
+loaders, Civitai and most image viewers), and `seidra` with the same parameters as JSON.
+"""
+
+import io
+import json
+
+from PIL import Image, PngImagePlugin
+
+from apps.jobs.parameters import SCHEDULERS
+
+
+def a1111_parameters(parameters: dict) -> str:
+    """The A1111 text: prompt (LoRAs as <lora:name:weight> tags), negative prompt, settings line."""
+    loras = " ".join(f"<lora:{lora['name']}:{lora['weight']:g}>" for lora in parameters.get("loras", []))
+    prompt = " ".join(part for part in (parameters.get("prompt", ""), loras) if part)
+    lines = [prompt]
+    if parameters.get("negative_prompt"):
+        lines.append(f"Negative prompt: {parameters['negative_prompt']}")
+    scheduler = parameters.get("scheduler", "")
+    settings = {
+        "Steps": parameters.get("steps"),
+        "Sampler": SCHEDULERS.get(scheduler, scheduler),
+        "CFG scale": parameters.get("guidance"),
+        "Seed": parameters.get("seed"),
+        "Size": f"{parameters.get('width')}x{parameters.get('height')}",
+        "Model": parameters.get("model"),
+        "Version": "SEIDRA Ultimate",
+    }
+    lines.append(", ".join(f"{key}: {value}" for key, value in settings.items() if value not in (None, "")))
+    return "\n".join(lines)
+
+
+def png_with_parameters(image: Image.Image, parameters: dict) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", a1111_parameters(parameters))
+    info.add_text("seidra", json.dumps(parameters, sort_keys=True))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def png_parameters_read(data: bytes) -> dict:
+    """Both chunks of a stored PNG: {"parameters": A1111 text, "seidra": dict}."""
+    with Image.open(io.BytesIO(data)) as image:
+        text = image.text  # type: ignore[attr-defined]
+    return {"parameters": text.get("parameters", ""), "seidra": json.loads(text.get("seidra", "{}"))}

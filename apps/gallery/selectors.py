@@ -1,0 +1,20 @@
+"""Reads on media, always scoped to their owner."""
+
+import uuid
+
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.core.errors import SeidraError
+
+from .models import Media
+
+
+def media_get_for_user(*, user: User, media_id) -> Media:
+    try:
+        media = Media.objects.filter(owner=user, pk=uuid.UUID(str(media_id))).first()
+    except ValueError:
+        media = None
+    if media is None:
+        raise SeidraError(_("No such image."), status=404)
+    return media

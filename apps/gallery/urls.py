@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "gallery"
+
+urlpatterns = [
+    path("<uuid:media_id>/file", views.media_file, name="media-file"),
+]

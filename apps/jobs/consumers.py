@@ -1,0 +1,96 @@
+"""`/ws/jobs/`: live events of the signed-in user's jobs.
+
+- `/ws/jobs/` streams every job of the user; `/ws/jobs/?job=<id>` only that one (404-like close
+  for another user's job).
+- JSON messages by default: `{"type": "job.progress", "job": {...}}` (see apps/jobs/events.py);
+  `?format=html` sends htmx out-of-band fragments instead, for pages using the htmx ws extension.
+- On connect a snapshot re-reads the rows (active and recently finished jobs), so a socket that
+  was closed resumes from the database: events missed meanwhile are not needed.
+"""
+
+import uuid
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .events import job_group, job_state, user_jobs_group
+from .models import ACTIVE_STATUSES, Job
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+SNAPSHOT_RECENT = timedelta(minutes=10)
+SNAPSHOT_MAX = 20
+
+
+@database_sync_to_async
+def _snapshot(user_id: int, job_id: uuid.UUID | None) -> list[dict]:
+    jobs = Job.objects.filter(owner_id=user_id)
+    if job_id is not None:
+        jobs = jobs.filter(pk=job_id)
+    else:
+        recent = timezone.now() - SNAPSHOT_RECENT
+        jobs = (jobs.filter(status__in=ACTIVE_STATUSES) | jobs.filter(updated__gte=recent)).order_by("-updated")
+    return [job_state(job) for job in jobs.prefetch_related("outputs")[:SNAPSHOT_MAX]]
+
+
+def _language(scope) -> str:
+    wanted = scope.get("cookies", {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+    return wanted if wanted in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+class JobConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        self.user_id = user.pk
+        self.html = query.get("format", [""])[0] == "html"
+        self.language = _language(self.scope)
+        self.job_id = None
+        if "job" in query:
+            try:
+                self.job_id = uuid.UUID(query["job"][0])
+            except ValueError:
+                await self.close(code=CLOSE_NOT_FOUND)
+                return
+        snapshot = await _snapshot(user.pk, self.job_id)
+        if self.job_id is not None and not snapshot:
+            await self.close(code=CLOSE_NOT_FOUND)  # another user's job does not exist
+            return
+        self.group_name = job_group(self.job_id) if self.job_id else user_jobs_group(user.pk)
+        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.accept()
+        if self.html:
+            for state in reversed(snapshot):
+                await self.send(text_data=self._fragment("job.snapshot", state))
+        else:
+            await self.send_json({"type": "jobs.snapshot", "jobs": snapshot})
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group_name"):
+            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        # The one request a client can make: re-read its jobs (after a gap, or to poll).
+        if isinstance(content, dict) and content.get("type") == "jobs.snapshot":
+            snapshot = await _snapshot(self.user_id, self.job_id)
+            await self.send_json({"type": "jobs.snapshot", "jobs": snapshot})
+
+    async def job_event(self, event: dict) -> None:
+        if event.get("owner") != self.user_id:
+            return  # groups are per owner already; this guards a misrouted message
+        if self.html:
+            await self.send(text_data=self._fragment(event["event"], event["job"]))
+        else:
+            await self.send_json({"type": event["event"], "job": event["job"]})
+
+    def _fragment(self, event: str, state: dict) -> str:
+        with translation.override(self.language):
+            return render_to_string("jobs/_job-live.html", {"job": state, "event": event})

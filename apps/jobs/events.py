@@ -1,0 +1,92 @@
+"""Live job events: what travels over the channel layer to `/ws/jobs/` (small JSON, never objects).
+
+Events are lossy by design: a page or client that reconnects re-reads the rows (the consumer
+sends a snapshot on connect), so nothing here is needed to know a job's final state.
+"""
+
+import logging
+from collections.abc import Callable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.urls import reverse
+
+from .models import Job
+
+logger = logging.getLogger(__name__)
+
+CHANNEL_EVENT_TYPE = "job.event"  # handled by JobConsumer.job_event
+EVENT_QUEUED = "job.queued"
+EVENT_STARTED = "job.started"
+EVENT_PROGRESS = "job.progress"
+EVENT_FINISHED = "job.finished"  # SUCCEEDED, FAILED or CANCELLED: the last event of a job
+
+
+def job_group(job_id) -> str:
+    return f"jobs.job.{job_id}"
+
+
+def user_jobs_group(user_id: int) -> str:
+    return f"jobs.user.{user_id}"
+
+
+def media_state(media) -> dict:
+    return {
+        "id": str(media.id),
+        "url": reverse("gallery:media-file", args=[media.id]),
+        "width": media.width,
+        "height": media.height,
+        "seed": media.parameters.get("seed"),
+    }
+
+
+def job_state(job: Job, *, with_outputs: bool = True) -> dict:
+    """The job as clients see it, in events, in the API and in the resume snapshot."""
+    state = {
+        "id": str(job.id),
+        "kind": job.kind,
+        "status": job.status,
+        "progress": round(job.progress, 4),
+        "step": job.step,
+        "total": job.total_steps,
+        "eta": None if job.eta_seconds is None else round(job.eta_seconds, 1),
+        "stage": job.stage,
+        "error": job.error,
+        "attempts": job.attempts,
+        "created": job.created.isoformat() if job.created else None,
+        "started": job.started.isoformat() if job.started else None,
+        "finished": job.finished.isoformat() if job.finished else None,
+    }
+    if with_outputs:
+        state["outputs"] = [media_state(media) for media in job.outputs.order_by("index")] if job.is_final else []
+    return state
+
+
+def event_message(event: str, state: dict, *, owner_id: int) -> dict:
+    return {"type": CHANNEL_EVENT_TYPE, "event": event, "owner": owner_id, "job": state}
+
+
+def _send_now(groups: list[str], message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        for group in groups:
+            async_to_sync(layer.group_send)(group, message)
+    except Exception:  # Redis down must not fail the write that changed the job
+        logger.warning("could not send %s for job %s", message["event"], message["job"]["id"], exc_info=True)
+
+
+# A worker replaces this with its non-blocking publisher (workers/events.py); the web process
+# sends at once.
+_sender: Callable[[list[str], dict], None] = _send_now
+
+
+def event_sender_set(sender: Callable[[list[str], dict], None] | None) -> None:
+    global _sender
+    _sender = sender or _send_now
+
+
+def job_event_send(job: Job, event: str, *, state: dict | None = None) -> None:
+    message = event_message(event, state or job_state(job), owner_id=job.owner_id)
+    _sender([job_group(job.id), user_jobs_group(job.owner_id)], message)

@@ -1,0 +1,165 @@
+"""The one validator of image-generation parameters, shared by the page form and the API.
+
+It mirrors the engine's own checks (workers/engines/sdxl/generate.py) so a mistake is reported
+at submit time, next to its field, instead of as a failed job minutes later; the engine keeps
+its checks for jobs that reach it by another way.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from apps.catalog.models import InstalledLora, InstalledModel
+from apps.catalog.selectors import default_model_name
+
+# Keys and labels of workers/engines/sdxl/schedulers.py (a test keeps the two in step).
+SCHEDULERS = {
+    "euler": "Euler",
+    "euler_a": "Euler a",
+    "dpmpp_2m_karras": "DPM++ 2M Karras",
+    "ddim": "DDIM",
+    "unipc": "UniPC",
+}
+DEFAULT_SCHEDULER = "euler_a"
+SIZE_PRESETS = ((1024, 1024), (1152, 896), (896, 1152), (1216, 832), (832, 1216), (1344, 768), (768, 1344))
+SIZE_STEP = 8
+REAL_MODEL_SIDES = (512, 1536)
+DEMO_MODEL_SIDES = (32, 1536)
+STEPS_RANGE = (1, 100)
+GUIDANCE_RANGE = (0.0, 20.0)
+BATCH_RANGE = (1, 4)
+LORA_WEIGHT_RANGE = (-4.0, 4.0)
+MAX_LORAS = 5
+MAX_SEED = 2**32 - 1
+MAX_PROMPT_CHARS = 2000
+DEFAULTS = {"width": 1024, "height": 1024, "steps": 30, "guidance": 7.0, "batch_size": 1}
+
+
+@dataclass
+class ParameterError(Exception):
+    """Field name -> one message a person can act on."""
+
+    errors: dict[str, str]
+
+    def __str__(self) -> str:
+        return "; ".join(f"{field}: {message}" for field, message in self.errors.items())
+
+
+def _number(data: dict, name: str, kind: type, low, high, errors: dict):
+    value = data.get(name, DEFAULTS.get(name))
+    if value is None or value == "":
+        errors[name] = _("This field is required.")
+        return None
+    if isinstance(value, bool):
+        errors[name] = _("Expected a number.")
+        return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        errors[name] = _("Expected a number.")
+        return None
+    if kind is int and isinstance(value, float) and value != number:
+        errors[name] = _("Expected a whole number.")
+        return None
+    if not low <= number <= high:
+        errors[name] = _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high}
+        return None
+    return number
+
+
+def _size(data: dict, name: str, sides: tuple[int, int], errors: dict) -> int | None:
+    value = _number(data, name, int, *sides, errors)
+    if value is not None and value % SIZE_STEP:
+        errors[name] = _("Must be a multiple of %(step)s.") % {"step": SIZE_STEP}
+        return None
+    return value
+
+
+def _text(data: dict, name: str, *, required: bool, errors: dict) -> str:
+    value = data.get(name) or ""
+    if not isinstance(value, str):
+        errors[name] = _("Expected text.")
+        return ""
+    value = value.strip()
+    if required and not value:
+        errors[name] = _("This field is required.")
+    elif len(value) > MAX_PROMPT_CHARS:
+        errors[name] = _("At most %(count)s characters.") % {"count": MAX_PROMPT_CHARS}
+    return value
+
+
+def _model(data: dict, errors: dict) -> InstalledModel | None:
+    name = data.get("model") or default_model_name()
+    model = InstalledModel.objects.filter(name=name, kind="checkpoint").first()
+    if model is None:
+        errors["model"] = _("No model named '%(name)s' is installed.") % {"name": name}
+    return model
+
+
+def _loras(data: dict, errors: dict) -> list[dict]:
+    raw = data.get("loras") or []
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        errors["loras"] = _("Expected a list of {name, weight} objects.")
+        return []
+    if len(raw) > MAX_LORAS:
+        errors["loras"] = _("At most %(count)s LoRAs per job.") % {"count": MAX_LORAS}
+        return []
+    loras, seen = [], set()
+    for item in raw:
+        name = item.get("name")
+        if not isinstance(name, str) or not InstalledLora.objects.filter(name=name).exists():
+            errors["loras"] = _("No LoRA named '%(name)s' is installed.") % {"name": name}
+            return []
+        if name in seen:
+            errors["loras"] = _("LoRA '%(name)s' is listed twice.") % {"name": name}
+            return []
+        seen.add(name)
+        weight_errors: dict = {}
+        weight = _number({"weight": item.get("weight", 1.0)}, "weight", float, *LORA_WEIGHT_RANGE, weight_errors)
+        if weight_errors:
+            problem = weight_errors["weight"]
+            errors["loras"] = _("Weight of '%(name)s': %(problem)s") % {"name": name, "problem": problem}
+            return []
+        loras.append({"name": name, "weight": weight})
+    return loras
+
+
+def _scheduler(data: dict, errors: dict) -> str:
+    wanted = str(data.get("scheduler") or DEFAULT_SCHEDULER).strip().lower()
+    for key, label in SCHEDULERS.items():
+        if wanted in (key, label.lower()):
+            return key
+    errors["scheduler"] = _("Unknown scheduler; use one of %(names)s.") % {"names": ", ".join(SCHEDULERS)}
+    return DEFAULT_SCHEDULER
+
+
+def _seed(data: dict, errors: dict) -> int | None:
+    value = data.get("seed")
+    if value is None or value == "" or value == -1:
+        return None  # drawn by the worker, and stored with the outputs
+    return _number(data, "seed", int, 0, MAX_SEED, errors)
+
+
+def image_parameters_clean(data: dict) -> dict:
+    """Validated, normalised parameters for an image job, or ParameterError naming each bad field."""
+    if not isinstance(data, dict):
+        raise ParameterError({"non_field_errors": _("Expected a JSON object.")})
+    errors: dict[str, str] = {}
+    model = _model(data, errors)
+    sides = DEMO_MODEL_SIDES if model is not None and model.is_demo else REAL_MODEL_SIDES
+    cleaned = {
+        "prompt": _text(data, "prompt", required=True, errors=errors),
+        "negative_prompt": _text(data, "negative_prompt", required=False, errors=errors),
+        "model": model.name if model else None,
+        "loras": _loras(data, errors),
+        "width": _size(data, "width", sides, errors),
+        "height": _size(data, "height", sides, errors),
+        "steps": _number(data, "steps", int, *STEPS_RANGE, errors),
+        "guidance": _number(data, "guidance", float, *GUIDANCE_RANGE, errors),
+        "scheduler": _scheduler(data, errors),
+        "seed": _seed(data, errors),
+        "batch_size": _number(data, "batch_size", int, *BATCH_RANGE, errors),
+    }
+    if errors:
+        raise ParameterError(errors)
+    return cleaned

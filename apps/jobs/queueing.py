@@ -1,0 +1,150 @@
+"""The RQ side of jobs: enqueue by dotted path with the JSON serializer, in a fair order.
+
+RQ queues are FIFO. A user who queues ten jobs must not make another user's single job wait
+for all ten, so each job is put at its round-robin place: a user's k-th waiting job goes after
+every other user's k-th one (a user with a running job already had their turn in round 0).
+The reordering runs in Redis as one script, so concurrent submits and workers stay consistent.
+"""
+
+import django_rq
+from django.conf import settings
+from redis import Redis
+from rq.job import Job as RqJob
+from rq.serializers import JSONSerializer
+
+# The worker function, by dotted path: the web process never imports workers or torch.
+JOB_FUNCTIONS = {"image": "workers.jobs.image_job_run", "video": "workers.jobs.video_job_run"}
+OWNERS_KEY = "seidra:queue:{queue}:owners"  # hash: RQ job id -> owner id, read by the fair insert
+CANCEL_KEY = "seidra:job:{job_id}:cancel"  # set by job_cancel, read by the worker at each step
+
+# KEYS: queue list, owners hash. ARGV: job id, owner id, owners with a running job...
+# Walks the queue once, giving each waiting job its round (how many jobs of the same owner are
+# ahead of it, plus one if that owner has a job running), and moves the new job just before the
+# first job of a later round that comes after the owner's own last job (each user stays FIFO).
+_FAIR_INSERT = """
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+local me, owner = ARGV[1], ARGV[2]
+local base = {}
+for i = 3, #ARGV do base[ARGV[i]] = 1 end
+local owners, mine, last_mine, present = {}, base[owner] or 0, 0, false
+for i, id in ipairs(ids) do
+  if id == me then
+    present = true
+  else
+    owners[i] = redis.call('HGET', KEYS[2], id) or ('?' .. id)
+    if owners[i] == owner then mine = mine + 1; last_mine = i end
+  end
+end
+if not present then return -1 end
+local seen = {}
+for i, id in ipairs(ids) do
+  if id ~= me then
+    local o = owners[i]
+    local round = (seen[o] or base[o] or 0)
+    seen[o] = round + 1
+    if i > last_mine and round > mine then
+      redis.call('LREM', KEYS[1], 1, me)
+      redis.call('LINSERT', KEYS[1], 'BEFORE', id, me)
+      return i - 1
+    end
+  end
+end
+return #ids - 1
+"""
+
+
+def gpu_queue(connection: Redis | None = None) -> django_rq.queues.DjangoRQ:
+    return django_rq.get_queue(settings.SEIDRA_GPU_QUEUE, serializer=JSONSerializer, connection=connection)
+
+
+def redis_connection() -> Redis:
+    return django_rq.get_connection(settings.SEIDRA_GPU_QUEUE)
+
+
+def owners_key(queue_name: str | None = None) -> str:
+    return OWNERS_KEY.format(queue=queue_name or settings.SEIDRA_GPU_QUEUE)
+
+
+def job_enqueue(*, job_id: str, kind: str, owner_id: int, running_owner_ids: list[int]) -> int:
+    """Push the job on the GPU queue at its fair place; returns its 0-based position (-1: already taken).
+
+    The RQ job id is the Job's id, so a second enqueue of the same job replaces its queue entry
+    instead of adding one, and the worker's start transition refuses a job that is not QUEUED.
+    """
+    queue = gpu_queue()
+    connection = queue.connection
+    connection.hset(owners_key(queue.name), job_id, str(owner_id))
+    queue.remove(job_id)  # a job re-queued by recovery must not appear twice
+    queue.enqueue_call(
+        JOB_FUNCTIONS[kind],
+        args=[job_id],
+        job_id=job_id,
+        timeout=settings.SEIDRA_JOB_TIMEOUT,
+        result_ttl=settings.SEIDRA_RQ_RESULT_TTL,
+        failure_ttl=settings.SEIDRA_RQ_RESULT_TTL,
+        description=f"{kind} job {job_id}",
+    )
+    script = connection.register_script(_FAIR_INSERT)
+    return int(script(keys=[queue.key, owners_key(queue.name)], args=[job_id, owner_id, *running_owner_ids]))
+
+
+def job_dequeue(*, job_id: str) -> bool:
+    """Take a waiting job off the queue; True when it was still there (no worker has it)."""
+    queue = gpu_queue()
+    removed = queue.connection.lrem(queue.key, 0, job_id)
+    queue.connection.hdel(owners_key(queue.name), job_id)
+    if removed:
+        try:
+            RqJob.fetch(job_id, connection=queue.connection, serializer=JSONSerializer).delete(remove_from_queue=False)
+        except Exception:  # noqa: BLE001 - the hash may already be gone; the queue entry is what mattered
+            pass
+    return bool(removed)
+
+
+def queued_job_ids() -> list[str]:
+    queue = gpu_queue()
+    return [job_id.decode() if isinstance(job_id, bytes) else job_id for job_id in queue.get_job_ids()]
+
+
+def started_job_ids() -> set[str]:
+    """Jobs a worker has taken from the queue (RQ's started registry plus its intermediate queue)."""
+    queue = gpu_queue()
+    ids = set(queue.started_job_registry.get_job_ids(cleanup=False))
+    intermediate = queue.connection.lrange(f"{queue.key}:intermediate", 0, -1)
+    ids.update(item.decode() if isinstance(item, bytes) else item for item in intermediate)
+    return ids
+
+
+def cancel_flag_set(*, job_id: str) -> None:
+    redis_connection().set(CANCEL_KEY.format(job_id=job_id), "1", ex=settings.SEIDRA_JOB_TIMEOUT + 600)
+
+
+def cancel_flag_is_set(*, job_id: str, connection: Redis | None = None) -> bool:
+    return bool((connection or redis_connection()).exists(CANCEL_KEY.format(job_id=job_id)))
+
+
+def cancel_flag_clear(*, job_id: str) -> None:
+    redis_connection().delete(CANCEL_KEY.format(job_id=job_id))
+
+
+# --- Worker liveness: each GPU worker refreshes its key; a RUNNING job whose worker key expired is lost.
+WORKER_ALIVE_KEY = "seidra:worker:{name}:alive"
+
+
+def worker_alive_mark(*, name: str, ttl: int, connection: Redis | None = None) -> None:
+    (connection or redis_connection()).set(WORKER_ALIVE_KEY.format(name=name), "1", ex=max(ttl, 1))
+
+
+def worker_alive_clear(*, name: str, connection: Redis | None = None) -> None:
+    (connection or redis_connection()).delete(WORKER_ALIVE_KEY.format(name=name))
+
+
+def worker_is_alive(*, name: str) -> bool:
+    return bool(name) and bool(redis_connection().exists(WORKER_ALIVE_KEY.format(name=name)))
+
+
+def owners_prune(*, keep: set[str]) -> int:
+    """Forget owners of jobs that are no longer waiting (taken, cancelled or lost)."""
+    connection = redis_connection()
+    stale = [job_id for job_id in connection.hkeys(owners_key()) if job_id.decode() not in keep]
+    return connection.hdel(owners_key(), *stale) if stale else 0

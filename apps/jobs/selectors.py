@@ -1,0 +1,34 @@
+"""Reads on jobs. Every read is scoped to an owner: another user's job does not exist (404)."""
+
+import uuid
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.core.errors import SeidraError
+
+from .models import ACTIVE_STATUSES, Job
+
+
+def job_list(*, owner: User, status: str | None = None, kind: str | None = None) -> QuerySet[Job]:
+    jobs = Job.objects.filter(owner=owner).prefetch_related("outputs")
+    if status:
+        jobs = jobs.filter(status=status)
+    if kind:
+        jobs = jobs.filter(kind=kind)
+    return jobs.order_by("-created")
+
+
+def job_get_for_user(*, user: User, job_id) -> Job:
+    try:
+        job = Job.objects.filter(owner=user, pk=uuid.UUID(str(job_id))).first()
+    except ValueError:  # a malformed id is just "not found"
+        job = None
+    if job is None:
+        raise SeidraError(_("No such job."), status=404)
+    return job
+
+
+def job_active_list(*, owner: User) -> QuerySet[Job]:
+    return Job.objects.filter(owner=owner, status__in=ACTIVE_STATUSES).order_by("created")

@@ -1,0 +1,243 @@
+"""Writes on jobs: submit, cancel, retry, delete (interfaces) and the worker's transitions.
+
+Every status change is a conditional UPDATE on the row (`WHERE status = ...`), so two workers,
+a cancel and a recovery racing on the same job cannot both win: that is what makes a job run
+once and store its outputs once.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from apps.accounts.models import User
+from apps.core.errors import SeidraError
+from apps.notifications.models import NotificationLevel
+from apps.notifications.services import notification_create
+
+from . import queueing
+from .events import EVENT_FINISHED, EVENT_QUEUED, EVENT_STARTED, job_event_send
+from .models import Job, JobKind, JobStatus
+from .parameters import image_parameters_clean
+
+logger = logging.getLogger(__name__)
+
+WORKER_LOST = gettext_noop(
+    "Worker lost: the worker running this job stopped twice. Check the worker's log, then retry."
+)
+# Notification texts are stored in English and translated when shown.
+NOTIFY_SUCCEEDED = gettext_noop("Your image is ready")
+NOTIFY_FAILED = gettext_noop("Your job failed")
+
+
+def _running_owner_ids() -> list[int]:
+    return list(Job.objects.filter(status=JobStatus.RUNNING).values_list("owner_id", flat=True).distinct())
+
+
+def _enqueue(job: Job) -> None:
+    try:
+        queueing.job_enqueue(
+            job_id=str(job.id), kind=job.kind, owner_id=job.owner_id, running_owner_ids=_running_owner_ids()
+        )
+    except Exception:  # Redis down: the row stays QUEUED and reconcile pushes it once Redis is back
+        logger.warning("could not enqueue job %s; reconcile will retry", job.id, exc_info=True)
+        return
+    job_event_send(job, EVENT_QUEUED)
+
+
+def _queued_count(owner: User) -> int:
+    return Job.objects.filter(owner=owner, status=JobStatus.QUEUED).count()
+
+
+def _check_queue_limit(owner: User) -> None:
+    limit = settings.SEIDRA_MAX_QUEUED_PER_USER
+    if _queued_count(owner) >= limit:
+        raise SeidraError(
+            _("You already have %(count)s jobs waiting, the most allowed. Wait for one to start, or cancel one.")
+            % {"count": limit},
+            status=429,
+        )
+
+
+@transaction.atomic
+def job_create(*, owner: User, kind: str = JobKind.IMAGE, parameters: dict) -> Job:
+    """Validate (ParameterError names the bad fields), save QUEUED, enqueue once committed."""
+    if kind != JobKind.IMAGE:
+        raise SeidraError(_("Only image jobs can be submitted on this server for now."), status=400)
+    # Lock the owner's row so two simultaneous submits cannot both pass the limit.
+    User.objects.select_for_update().filter(pk=owner.pk).first()
+    _check_queue_limit(owner)
+    cleaned = image_parameters_clean(parameters)
+    job = Job.objects.create(owner=owner, kind=kind, parameters=cleaned, total_steps=cleaned["steps"])
+    transaction.on_commit(lambda: _enqueue(job))
+    return job
+
+
+def job_cancel(*, job: Job) -> Job:
+    """A queued job leaves the queue at once; a running one stops at its next step. Both end CANCELLED."""
+    if job.is_final:
+        message = _("This job has already finished (%(status)s).") % {"status": job.get_status_display()}
+        raise SeidraError(message, status=409)
+    now = timezone.now()
+    if Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+        status=JobStatus.CANCELLED, cancel_requested=True, finished=now, stage="cancelled", eta_seconds=None
+    ):
+        queueing.job_dequeue(job_id=str(job.pk))
+        job.refresh_from_db()
+        transaction.on_commit(lambda: job_event_send(job, EVENT_FINISHED))
+        return job
+    # Already taken by a worker: raise the flag it reads after every step.
+    Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(cancel_requested=True)
+    queueing.cancel_flag_set(job_id=str(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+@transaction.atomic
+def job_retry(*, job: Job) -> Job:
+    """A new job with the same parameters (a random seed stays random)."""
+    if job.is_active:
+        status = job.get_status_display()
+        message = _("This job is still %(status)s; retry it once it has finished.") % {"status": status}
+        raise SeidraError(message, status=409)
+    User.objects.select_for_update().filter(pk=job.owner_id).first()
+    _check_queue_limit(job.owner)
+    retried = Job.objects.create(
+        owner=job.owner, kind=job.kind, parameters=job.parameters, total_steps=job.total_steps, retry_of=job
+    )
+    transaction.on_commit(lambda: _enqueue(retried))
+    return retried
+
+
+def job_delete(*, job: Job) -> None:
+    """Remove the job from the list; its images stay in the gallery."""
+    if job.is_active:
+        raise SeidraError(_("Cancel this job before deleting it."), status=409)
+    job.delete()
+
+
+# --- Worker transitions (called from workers/jobs.py) ---------------------------------------------
+
+
+def job_start(*, job_id: str, worker_name: str) -> Job | None:
+    """QUEUED -> RUNNING for this worker, or None when the job is not waiting any more
+    (cancelled, already taken, or finished: a duplicate queue entry then does nothing)."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = Job.objects.filter(pk=job_id).first()
+        if job is None or job.status != JobStatus.QUEUED:
+            return None
+        taken = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.RUNNING, worker_name=worker_name, attempts=job.attempts + 1, started=now,
+            stage="loading", step=0, progress=0.0, eta_seconds=None, error="",
+        )  # fmt: skip
+    if not taken:
+        return None
+    job.refresh_from_db()
+    job_event_send(job, EVENT_STARTED)
+    return job
+
+
+def job_progress_save(*, job_id: str, worker_name: str, step: int, total: int, eta: float | None, stage: str) -> bool:
+    """Store progress; False when this worker no longer owns the job (recovered elsewhere)."""
+    return bool(
+        Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, worker_name=worker_name).update(
+            step=step, total_steps=total, progress=step / total if total else 0.0, eta_seconds=eta, stage=stage
+        )
+    )
+
+
+def _finish(job: Job, *, status: str, error: str = "", stage: str = "") -> Job:
+    job.status, job.error, job.stage, job.finished, job.eta_seconds = status, error, stage, timezone.now(), None
+    if status == JobStatus.SUCCEEDED:
+        job.progress, job.step = 1.0, job.total_steps
+    job.save(update_fields=["status", "error", "stage", "finished", "eta_seconds", "progress", "step", "updated"])
+    return job
+
+
+def _owned_running(job_id: str, worker_name: str) -> Job | None:
+    return (
+        Job.objects.select_for_update()
+        .filter(pk=job_id, status=JobStatus.RUNNING, worker_name=worker_name)
+        .select_related("owner")
+        .first()
+    )
+
+
+def job_succeed(*, job_id: str, worker_name: str, store_outputs) -> Job | None:
+    """Store the outputs and mark SUCCEEDED in one transaction, only if this worker still owns the
+    job: a job recovered onto another worker cannot be stored twice. `store_outputs(job)` writes the
+    Media rows."""
+    with transaction.atomic():
+        job = _owned_running(job_id, worker_name)
+        if job is None:
+            return None
+        store_outputs(job)
+        _finish(job, status=JobStatus.SUCCEEDED, stage="done")
+    # The event first: the notification's own push must not delay the final progress update.
+    job_event_send(job, EVENT_FINISHED)
+    notification_create(
+        user=job.owner, title=NOTIFY_SUCCEEDED, body=job.parameters.get("prompt", "")[:200],
+        level=NotificationLevel.SUCCESS, link=job_link(job),
+    )  # fmt: skip
+    return job
+
+
+def job_fail(*, job_id: str, worker_name: str, error: str) -> Job | None:
+    with transaction.atomic():
+        job = _owned_running(job_id, worker_name)
+        if job is None:
+            return None
+        _finish(job, status=JobStatus.FAILED, error=error, stage="failed")
+    job_event_send(job, EVENT_FINISHED)
+    notification_create(
+        user=job.owner, title=NOTIFY_FAILED, body=error[:500], level=NotificationLevel.ERROR, link=job_link(job)
+    )
+    return job
+
+
+def job_cancelled(*, job_id: str, worker_name: str, step: int) -> Job | None:
+    with transaction.atomic():
+        job = _owned_running(job_id, worker_name)
+        if job is None:
+            return None
+        job.step = step
+        _finish(job, status=JobStatus.CANCELLED, stage="cancelled")
+    queueing.cancel_flag_clear(job_id=job_id)
+    job_event_send(job, EVENT_FINISHED)
+    return job
+
+
+def job_link(job: Job) -> str:
+    from django.urls import reverse
+
+    return reverse("jobs:detail", args=[job.id])
+
+
+# --- Recovery ------------------------------------------------------------------------------------
+
+
+def job_recover_lost(*, job: Job) -> str:
+    """A RUNNING job whose worker is gone: queued again once, then FAILED "worker lost"."""
+    with transaction.atomic():
+        if job.attempts < settings.SEIDRA_MAX_ATTEMPTS:
+            changed = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, worker_name=job.worker_name).update(
+                status=JobStatus.QUEUED, worker_name="", stage="requeued", step=0, progress=0.0, eta_seconds=None
+            )
+            if changed:
+                transaction.on_commit(lambda: _enqueue(job))
+                return "requeued"
+            return "unchanged"
+    failed = job_fail(job_id=str(job.pk), worker_name=job.worker_name, error=WORKER_LOST)
+    return "failed" if failed else "unchanged"
+
+
+def job_requeue_missing(*, job: Job) -> bool:
+    """A QUEUED job whose queue entry was lost (Redis restarted empty): push it again."""
+    if not Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).exists():
+        return False
+    _enqueue(job)
+    return True

@@ -1,0 +1,82 @@
+"""Real GPU workers for tests: `manage.py rqworker gpu` subprocesses, or one in-process burst run."""
+
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .asgi_server import database_url_for_test_db
+from .processes import child_env
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def burst_worker_run(*, max_jobs: int | None = None) -> bool:
+    """Run the real worker class in this process until the queue is empty (RQ's burst mode)."""
+    from apps.jobs.queueing import gpu_queue
+    from workers.worker import GpuWorker
+
+    queue = gpu_queue()
+    worker = GpuWorker([queue], connection=queue.connection)
+    return worker.work(burst=True, max_jobs=max_jobs, logging_level="WARNING")
+
+
+class WorkerProcess:
+    """`manage.py rqworker gpu` on the test database and Redis, as an operator starts it."""
+
+    def __init__(self, *, redis_url: str, models_dir: Path, name: str, extra_env: dict | None = None) -> None:
+        from django.conf import settings
+
+        self.name = name
+        self.log = Path(tempfile.mkstemp(prefix=f"seidra-test-worker-{name}-", suffix=".log")[1])
+        self.env = child_env(
+            DJANGO_SETTINGS_MODULE="seidra.settings.test",
+            DATABASE_URL=database_url_for_test_db(),
+            REDIS_URL=redis_url,
+            SEIDRA_MODELS_DIR=str(models_dir),
+            SEIDRA_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+            **{key: str(value) for key, value in (extra_env or {}).items()},
+        )
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "WorkerProcess":
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "rqworker", "gpu", "--name", self.name],
+                cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        return self
+
+    def wait_registered(self, timeout: float = 30) -> "WorkerProcess":
+        """Until its liveness key exists (it has reconciled and is listening)."""
+        from apps.jobs.queueing import worker_is_alive
+
+        deadline = time.monotonic() + timeout
+        while not worker_is_alive(name=self.name):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker {self.name} did not start:\n{self.output()}")
+            time.sleep(0.05)
+        return self
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:]
+
+    def terminate(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
