@@ -45,6 +45,7 @@ def _enqueue(job: Job) -> None:
     except Exception:  # Redis down: the row stays QUEUED and reconcile pushes it once Redis is back
         logger.warning("could not enqueue job %s; reconcile will retry", job.id, exc_info=True)
         return
+    job.refresh_from_db()  # a recovered job's object may still say RUNNING
     job_event_send(job, EVENT_QUEUED)
 
 

@@ -14,13 +14,36 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def burst_worker_run(*, max_jobs: int | None = None) -> bool:
-    """Run the real worker class in this process until the queue is empty (RQ's burst mode)."""
+    """Run the real worker class in this process until the queue is empty (RQ's burst mode).
+
+    From a thread other than the main one (async tests), signal handlers cannot be installed:
+    the job timeout then uses rq's timer instead of SIGALRM, and Ctrl-C is left to pytest."""
+    import threading
+
     from apps.jobs.queueing import gpu_queue
     from workers.worker import GpuWorker
 
     queue = gpu_queue()
-    worker = GpuWorker([queue], connection=queue.connection)
+    if threading.current_thread() is threading.main_thread():
+        worker = GpuWorker([queue], connection=queue.connection)
+    else:
+        worker = _thread_worker_class()([queue], connection=queue.connection)
     return worker.work(burst=True, max_jobs=max_jobs, logging_level="WARNING")
+
+
+def _thread_worker_class():
+    from rq.timeouts import TimerDeathPenalty
+
+    from workers.worker import GpuWorker
+
+    class ThreadWorker(GpuWorker):
+        death_penalty_class = TimerDeathPenalty
+
+        def _install_signal_handlers(self) -> None:
+            pass
+
+    return ThreadWorker
+
 
 
 class WorkerProcess:
@@ -73,10 +96,5 @@ class WorkerProcess:
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        """End of a test: no need to let a job finish (the test's data is thrown away)."""
+        self.kill()
