@@ -126,7 +126,8 @@ async def test_a_user_receives_only_events_of_their_own_jobs(tiny_model, user_fa
     assert seen_by_bob == {str(bob_job.pk)}
 
     # Asking for Alice's job by id is answered as if it did not exist.
-    spy = WebsocketCommunicator(application(), f"/ws/jobs/?job={alice_job.pk}", headers=[ORIGIN, await sync_to_async(bearer)(bob)])
+    bob_token = await sync_to_async(bearer)(bob)
+    spy = WebsocketCommunicator(application(), f"/ws/jobs/?job={alice_job.pk}", headers=[ORIGIN, bob_token])
     connected, code = await spy.connect(timeout=5)
     assert not connected and code == 4404
     await alice_socket.disconnect()
@@ -138,7 +139,8 @@ async def test_foreign_origin_anonymous_and_query_string_tokens_are_refused(user
     user = await sync_to_async(user_factory)()
     token_header = await sync_to_async(bearer)(user)
 
-    foreign = WebsocketCommunicator(application(), "/ws/jobs/", headers=[(b"origin", b"http://evil.example"), token_header])
+    evil = (b"origin", b"http://evil.example")
+    foreign = WebsocketCommunicator(application(), "/ws/jobs/", headers=[evil, token_header])
     connected, _ = await foreign.connect(timeout=5)
     assert not connected
 

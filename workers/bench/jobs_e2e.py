@@ -1,0 +1,265 @@
+"""Generation jobs end to end, as a script user sees them: REST submit, then websocket events.
+
+A private stack in a scratch directory (its own redis-server, SQLite file, media and tiny model;
+daphne and one `manage.py rqworker gpu`, as `make run` starts them), so the figures never touch
+the owner's data. Measured:
+- overhead: submit-to-final-event time over the bare warm pipeline call with the same parameters
+  (same machine, same run; the bare call is sized to take at least 1 s);
+- pickup latency (submit -> job.started event) and first progress event latency, p50/p95;
+- jobs per minute through one worker for 1-step jobs.
+"""
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+
+from seidra.local_redis import RedisServer, free_port
+
+BENCH_USER = "bench"
+OVERHEAD_RUNS = 5
+LATENCY_RUNS = 20
+THROUGHPUT_JOBS = 40
+MIN_BARE_SECONDS = 1.0
+SIDE = 256
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _stats(values: list[float]) -> dict:
+    return {"p50": round(_percentile(values, 0.5), 4), "p95": round(_percentile(values, 0.95), 4), "n": len(values)}
+
+
+class Stack:
+    """Redis, daphne and one GPU worker on a scratch database."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        self.redis = RedisServer()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.processes: list[subprocess.Popen] = []
+        self.models_dir = scratch / "models"
+
+    def env(self) -> dict:
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "seidra.settings.local",
+            "DEBUG": "0",
+            "DATABASE_URL": f"sqlite:///{self.scratch / 'db.sqlite3'}",
+            "REDIS_URL": self.redis.url,
+            "SEIDRA_MODELS_DIR": str(self.models_dir),
+            "SEIDRA_MEDIA_ROOT": str(self.scratch / "media"),
+            "SEIDRA_LOG_FILE": "0",
+            "LOG_LEVEL": "WARNING",
+            "SEIDRA_MAX_QUEUED_PER_USER": str(THROUGHPUT_JOBS + 10),
+        }
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=self.env(), capture_output=True,
+            text=True, timeout=300,
+        )  # fmt: skip
+        if result.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}")
+        return result.stdout
+
+    def start(self) -> str:
+        """Start everything; returns an access token for the bench user."""
+        self.redis.start()
+        self.manage("migrate", "--no-input", "-v", "0")
+        self.manage("make_tiny_model")
+        self.manage(
+            "shell", "-c",
+            f"from apps.accounts.models import User; u = User(username='{BENCH_USER}'); "
+            "u.set_password('bench-only-passphrase-123'); u.save()",
+        )  # fmt: skip
+        token = self.manage("create_token", "--user", BENCH_USER, "--hours", "2").strip()
+        log = (self.scratch / "stack.log").open("wb")
+        self.processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "seidra.asgi:application"],
+                cwd=settings.BASE_DIR, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        )
+        self.processes.append(
+            subprocess.Popen(
+                [sys.executable, "manage.py", "rqworker", "gpu", "--name", "bench-worker"],
+                cwd=settings.BASE_DIR, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/health", timeout=2) as response:
+                    if json.load(response).get("workers", {}).get("count", 0) >= 1:
+                        return token
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"the bench stack did not start:\n{(self.scratch / 'stack.log').read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.redis.stop()
+
+
+def _bare_pipeline_seconds(models_dir: Path, parameters: dict) -> tuple[float, int]:
+    """The pipeline alone, warm, in this process: steps are raised until one call takes >= 1 s."""
+    from workers.engines.sdxl.cache import PipelineCache
+    from workers.engines.sdxl.generate import GenerationRequest, generate
+    from workers.engines.sdxl.models_dir import model_source
+    from workers.engines.sdxl.runtime import runtime_from_settings
+
+    source = model_source(models_dir, parameters["model"])
+    cache, runtime = PipelineCache(max_size=1), runtime_from_settings(settings)
+
+    def call(steps: int) -> float:
+        request = GenerationRequest(
+            prompt=parameters["prompt"], width=parameters["width"], height=parameters["height"], steps=steps,
+            seed=parameters["seed"], scheduler=parameters["scheduler"], guidance=parameters["guidance"],
+        )  # fmt: skip
+        started = time.perf_counter()
+        generate(request, source=source, cache=cache, runtime=runtime)
+        return time.perf_counter() - started
+
+    call(2)  # warm-up: load and first allocations
+    steps = 10
+    while (seconds := call(steps)) < MIN_BARE_SECONDS * 1.2 and steps < 100:
+        steps = min(100, int(steps * MIN_BARE_SECONDS * 1.3 / seconds) + 1)
+    timings = [call(steps) for _ in range(OVERHEAD_RUNS)]
+    return statistics.median(timings), steps
+
+
+class Client:
+    """A script user: REST with a JWT, and one websocket on /ws/jobs/ with the same token."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url, token
+        self.events: asyncio.Queue = asyncio.Queue()
+
+    async def __aenter__(self) -> "Client":
+        from websockets.asyncio.client import connect
+
+        self.socket = await connect(
+            self.url.replace("http", "ws") + "/ws/jobs/",
+            additional_headers={"Authorization": f"Bearer {self.token}"},
+            origin=self.url,
+        )
+        self.reader = asyncio.create_task(self._read())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.reader.cancel()
+        await self.socket.close()
+
+    async def _read(self) -> None:
+        async for text in self.socket:
+            await self.events.put((time.perf_counter(), json.loads(text)))
+
+    def _post(self, parameters: dict) -> dict:
+        request = urllib.request.Request(
+            f"{self.url}/api/generation/image", data=json.dumps(parameters).encode(), method="POST",
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    async def submit(self, parameters: dict) -> tuple[float, str]:
+        started = time.perf_counter()
+        job = await asyncio.to_thread(self._post, parameters)
+        return started, job["id"]
+
+    async def times_until_final(self, job_id: str) -> dict[str, float]:
+        """Arrival time of the first event of each type for this job, until job.finished."""
+        seen: dict[str, float] = {}
+        while True:
+            arrived, message = await asyncio.wait_for(self.events.get(), timeout=300)
+            if message.get("job", {}).get("id") != job_id:
+                continue
+            seen.setdefault(message["type"], arrived)
+            if message["type"] == "job.finished":
+                if message["job"]["status"] != "SUCCEEDED":
+                    raise RuntimeError(f"bench job ended {message['job']['status']}: {message['job']['error']}")
+                return seen
+
+
+async def _measure(url: str, token: str, parameters: dict, quick: dict) -> dict:
+    async with Client(url, token) as client:
+        await client.events.get()  # the connect snapshot
+        # Warm the worker (first job loads the model), then time full jobs one at a time.
+        started, job_id = await client.submit(parameters)
+        await client.times_until_final(job_id)
+        totals = []
+        for _ in range(OVERHEAD_RUNS):
+            started, job_id = await client.submit(parameters)
+            seen = await client.times_until_final(job_id)
+            totals.append(seen["job.finished"] - started)
+
+        pickups, first_progress = [], []
+        for _ in range(LATENCY_RUNS):
+            started, job_id = await client.submit(quick)
+            seen = await client.times_until_final(job_id)
+            pickups.append(seen["job.started"] - started)
+            first_progress.append(seen["job.progress"] - started)
+
+        started = time.perf_counter()
+        ids = [(await client.submit(quick))[1] for _ in range(THROUGHPUT_JOBS)]
+        for job_id in ids:
+            await client.times_until_final(job_id)
+        elapsed = time.perf_counter() - started
+    return {
+        "submit_to_final_seconds_median": round(statistics.median(totals), 4),
+        "pickup_latency_seconds": _stats(pickups),
+        "first_progress_event_latency_seconds": _stats(first_progress),
+        "throughput": {
+            "jobs": THROUGHPUT_JOBS,
+            "seconds": round(elapsed, 3),
+            "jobs_per_minute": round(THROUGHPUT_JOBS * 60 / elapsed, 1),
+        },
+    }
+
+
+def run() -> dict:
+    with tempfile.TemporaryDirectory(prefix="seidra-bench-jobs-") as scratch:
+        stack = Stack(Path(scratch))
+        try:
+            token = stack.start()
+            from workers.engines.sdxl.tiny_model import TINY_MODEL_NAME
+
+            parameters = {
+                "prompt": "benchmark", "model": TINY_MODEL_NAME, "width": SIDE, "height": SIDE, "seed": 1,
+                "scheduler": "euler_a", "guidance": 7.0,
+            }  # fmt: skip
+            bare, steps = _bare_pipeline_seconds(stack.models_dir, parameters)
+            parameters["steps"] = steps
+            quick = {**parameters, "width": 32, "height": 32, "steps": 1}
+            measured = asyncio.run(_measure(stack.url, token, parameters, quick))
+        finally:
+            stack.stop()
+    ratio = measured["submit_to_final_seconds_median"] / bare
+    return {
+        "parameters": {**parameters, "preview_every": settings.SEIDRA_PREVIEW_EVERY},
+        "bare_pipeline_seconds_median": round(bare, 4),
+        **measured,
+        "overhead_ratio": round(ratio, 4),
+        "overhead_target": 1.05,
+        "overhead_within_target": ratio <= 1.05,
+    }
