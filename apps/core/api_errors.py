@@ -5,6 +5,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from apps.jobs.parameters import ParameterError
+
 from .errors import SeidraError
 
 
@@ -24,6 +26,10 @@ def _first_message(detail) -> str:
 def json_exception_handler(exc, context):
     if isinstance(exc, SeidraError):
         return Response({"detail": exc.message, "message": exc.message}, status=exc.status)
+    if isinstance(exc, ParameterError):
+        # The page form and the API share one parameter validator; its field errors take DRF's
+        # shape here so API clients read every 400 the same way (`message` + `errors`).
+        exc = ValidationError({field: [message] for field, message in exc.errors.items()})
     response = exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: Django's 500 handler answers (JSON under /api/)

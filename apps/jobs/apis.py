@@ -1,0 +1,151 @@
+"""Jobs API: submit an image job, list, read, cancel, retry and delete one's own jobs.
+
+Thin: the services validate and decide (ParameterError and SeidraError are mapped to HTTP once,
+in apps.core.api_errors); every read goes through the owner-scoped selectors, so another
+user's job answers 404 exactly like one that does not exist.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .models import JobKind
+from .selectors import job_get_for_user, job_list
+from .serializers import (
+    ApiErrorSerializer,
+    ImageGenerationSerializer,
+    JobListFilterSerializer,
+    JobPageSerializer,
+    JobSerializer,
+)
+from .services import job_cancel, job_create, job_delete, job_retry
+
+TAG = "jobs"
+JOB_ID = OpenApiParameter("job_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+NOT_FOUND = OpenApiResponse(ApiErrorSerializer, description="No such job among yours (or a malformed id).")
+
+
+class JobPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class ImageGenerationApi(APIView):
+    # JSON only: `loras` is a list of objects, which form encoding cannot carry.
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="generation_image_create",
+        summary="Submit an image job",
+        request=ImageGenerationSerializer,
+        responses={
+            201: JobSerializer,
+            400: OpenApiResponse(ApiErrorSerializer, description="A parameter is invalid; `errors` names each."),
+            429: OpenApiResponse(ApiErrorSerializer, description="Too many of your jobs are already waiting."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        job = job_create(owner=request.user, kind=JobKind.IMAGE, parameters=request.data)
+        return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
+
+
+class JobListApi(APIView):
+    @extend_schema(
+        tags=[TAG],
+        operation_id="jobs_list",
+        summary="List your jobs, newest first",
+        parameters=[
+            JobListFilterSerializer,
+            OpenApiParameter("page", OpenApiTypes.INT, description="1-based page number."),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="20 by default, 100 at most."),
+        ],
+        responses={200: JobPageSerializer, 400: ApiErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        filters = JobListFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        jobs = job_list(owner=request.user, **filters.validated_data)
+        paginator = JobPagination()
+        page = paginator.paginate_queryset(jobs, request, view=self)
+        return paginator.get_paginated_response(JobSerializer(page, many=True).data)
+
+
+class JobDetailApi(APIView):
+    """GET and DELETE share the job's URL, so this is the one view with two operations."""
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="jobs_retrieve",
+        summary="Read one job",
+        parameters=[JOB_ID],
+        responses={200: JobSerializer, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, job_id: str) -> Response:
+        job = job_get_for_user(user=request.user, job_id=job_id)
+        return Response(JobSerializer(job).data)
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="jobs_destroy",
+        summary="Delete a finished job",
+        description="The job leaves your list; its images stay in the gallery.",
+        parameters=[JOB_ID],
+        responses={
+            204: None,
+            404: NOT_FOUND,
+            409: OpenApiResponse(ApiErrorSerializer, description="The job is queued or running: cancel it first."),
+        },
+    )
+    def delete(self, request: Request, job_id: str) -> Response:
+        job = job_get_for_user(user=request.user, job_id=job_id)
+        job_delete(job=job)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class JobCancelApi(APIView):
+    @extend_schema(
+        tags=[TAG],
+        operation_id="jobs_cancel",
+        summary="Cancel a job",
+        description=(
+            "A queued job leaves the queue and is CANCELLED at once; a running one is asked to stop and "
+            "becomes CANCELLED at its next step (read the job again, or follow /ws/jobs/)."
+        ),
+        parameters=[JOB_ID],
+        request=None,
+        responses={
+            200: JobSerializer,
+            404: NOT_FOUND,
+            409: OpenApiResponse(ApiErrorSerializer, description="The job has already finished."),
+        },
+    )
+    def post(self, request: Request, job_id: str) -> Response:
+        job = job_get_for_user(user=request.user, job_id=job_id)
+        return Response(JobSerializer(job_cancel(job=job)).data)
+
+
+class JobRetryApi(APIView):
+    @extend_schema(
+        tags=[TAG],
+        operation_id="jobs_retry",
+        summary="Run a finished job again",
+        description="Queues a new job with the same parameters (a random seed is drawn again) and returns it.",
+        parameters=[JOB_ID],
+        request=None,
+        responses={
+            201: JobSerializer,
+            404: NOT_FOUND,
+            409: OpenApiResponse(ApiErrorSerializer, description="The job is still queued or running."),
+            429: OpenApiResponse(ApiErrorSerializer, description="Too many of your jobs are already waiting."),
+        },
+    )
+    def post(self, request: Request, job_id: str) -> Response:
+        job = job_get_for_user(user=request.user, job_id=job_id)
+        return Response(JobSerializer(job_retry(job=job)).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,127 @@
+"""Shapes of the jobs API.
+
+Validation of generation parameters stays in apps.jobs.parameters (shared with the page form):
+the request serializers here describe the body for the OpenAPI schema and are not used to
+validate it, so the API and the form can never disagree about what is accepted. The job
+serializer renders `job_state()`, the same shape live events carry.
+"""
+
+from rest_framework import serializers
+
+from .events import job_state
+from .models import Job, JobKind, JobStatus
+from .parameters import (
+    BATCH_RANGE,
+    DEFAULT_SCHEDULER,
+    DEFAULTS,
+    DEMO_MODEL_SIDES,
+    GUIDANCE_RANGE,
+    LORA_WEIGHT_RANGE,
+    MAX_LORAS,
+    MAX_PROMPT_CHARS,
+    MAX_SEED,
+    REAL_MODEL_SIDES,
+    SCHEDULERS,
+    SIZE_STEP,
+    STEPS_RANGE,
+)
+
+SIZE_HELP = (
+    f"Pixels, a multiple of {SIZE_STEP}: {REAL_MODEL_SIDES[0]}..{REAL_MODEL_SIDES[1]} for SDXL checkpoints, "
+    f"{DEMO_MODEL_SIDES[0]}..{DEMO_MODEL_SIDES[1]} for the demo model."
+)
+
+
+class GenerationLoraSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="An installed LoRA; GET /api/models lists them.")
+    weight = serializers.FloatField(
+        default=1.0, min_value=LORA_WEIGHT_RANGE[0], max_value=LORA_WEIGHT_RANGE[1], help_text="Strength of the LoRA."
+    )
+
+
+class ImageGenerationSerializer(serializers.Serializer):
+    prompt = serializers.CharField(max_length=MAX_PROMPT_CHARS)
+    negative_prompt = serializers.CharField(required=False, allow_blank=True, max_length=MAX_PROMPT_CHARS)
+    model = serializers.CharField(
+        required=False, allow_null=True, help_text="An installed checkpoint; omitted: the server's default model."
+    )
+    loras = GenerationLoraSerializer(
+        many=True, required=False, max_length=MAX_LORAS, help_text="Each LoRA at most once."
+    )
+    width = serializers.IntegerField(
+        default=DEFAULTS["width"], min_value=DEMO_MODEL_SIDES[0], max_value=DEMO_MODEL_SIDES[1], help_text=SIZE_HELP
+    )
+    height = serializers.IntegerField(
+        default=DEFAULTS["height"], min_value=DEMO_MODEL_SIDES[0], max_value=DEMO_MODEL_SIDES[1], help_text=SIZE_HELP
+    )
+    steps = serializers.IntegerField(default=DEFAULTS["steps"], min_value=STEPS_RANGE[0], max_value=STEPS_RANGE[1])
+    guidance = serializers.FloatField(
+        default=DEFAULTS["guidance"], min_value=GUIDANCE_RANGE[0], max_value=GUIDANCE_RANGE[1]
+    )
+    scheduler = serializers.ChoiceField(choices=list(SCHEDULERS.items()), default=DEFAULT_SCHEDULER)
+    seed = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=MAX_SEED,
+        help_text="Null or omitted: a random seed, drawn by the worker and returned in outputs[].seed.",
+    )
+    batch_size = serializers.IntegerField(
+        default=DEFAULTS["batch_size"], min_value=BATCH_RANGE[0], max_value=BATCH_RANGE[1]
+    )
+
+
+class JobOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.CharField(help_text="The file, served to the job's owner only (signed-in session).")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    seed = serializers.IntegerField(allow_null=True)
+
+
+class JobSerializer(serializers.Serializer):
+    """A job as in live events (`job_state`), plus the validated parameters it runs with."""
+
+    id = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=JobKind.choices)
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    progress = serializers.FloatField(min_value=0, max_value=1, help_text="0..1; 1 once SUCCEEDED.")
+    step = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Denoising steps of the whole job.")
+    eta = serializers.FloatField(allow_null=True, help_text="Seconds left, while RUNNING.")
+    stage = serializers.CharField(allow_blank=True)
+    error = serializers.CharField(allow_blank=True, help_text="Why a FAILED job failed, and what to do.")
+    attempts = serializers.IntegerField()
+    created = serializers.DateTimeField()
+    started = serializers.DateTimeField(allow_null=True)
+    finished = serializers.DateTimeField(allow_null=True)
+    outputs = JobOutputSerializer(many=True, help_text="The images, once the job has finished.")
+    parameters = serializers.DictField(
+        help_text="The validated request: defaults filled in, names normalised; seed null when random."
+    )
+
+    def to_representation(self, job: Job) -> dict:
+        # job_state is the one client-facing shape (events, resume snapshot); the API adds the parameters
+        # so a client can see what a job (or its retry) runs with.
+        return {**job_state(job), "parameters": job.parameters}
+
+
+class JobPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = JobSerializer(many=True)
+
+
+class JobListFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
+    kind = serializers.ChoiceField(choices=JobKind.choices, required=False)
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    message = serializers.CharField(help_text="What went wrong, naming the field(s) concerned.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="On 400: field name -> messages.",
+    )
