@@ -1,5 +1,6 @@
 """Token and account endpoints (seed section 7). Thin: authentication is simplejwt's, lockout axes'."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import IsAuthenticated
@@ -34,5 +35,6 @@ class TokenRefreshApi(TokenRefreshView):
 class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data, status=status.HTTP_200_OK)

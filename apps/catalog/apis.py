@@ -1,3 +1,5 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,6 +11,7 @@ from .serializers import InstalledLoraSerializer, InstalledModelSerializer
 class ModelListApi(APIView):
     """GET: the installed checkpoints (the demo one says so), VAEs and LoRAs, and the default model."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         return Response(
             {

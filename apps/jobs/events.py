@@ -58,7 +58,9 @@ def job_state(job: Job, *, with_outputs: bool = True) -> dict:
         "finished": job.finished.isoformat() if job.finished else None,
     }
     if with_outputs:
-        state["outputs"] = [media_state(media) for media in job.outputs.order_by("index")] if job.is_final else []
+        # Sorted here, not with order_by, so a prefetch of the outputs (job lists) is used as is.
+        outputs = sorted(job.outputs.all(), key=lambda media: media.index) if job.is_final else []
+        state["outputs"] = [media_state(media) for media in outputs]
     return state
 
 

@@ -91,7 +91,7 @@ def test_two_workers_take_two_jobs_at_once_and_no_job_runs_twice(tiny_model, use
 
     assert wait_for(both_running, what="both jobs running", worker=first) == {"w1", "w2"}
     for job in jobs:
-        wait_for(lambda: status_of(job) == JobStatus.SUCCEEDED, what="SUCCEEDED", worker=second)
+        wait_for(lambda job=job: status_of(job) == JobStatus.SUCCEEDED, what="SUCCEEDED", worker=second)
         assert job.attempts == 1
         assert Media.objects.filter(job=job).count() == LONG["batch_size"]
 
