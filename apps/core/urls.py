@@ -1,13 +1,14 @@
 from django.urls import path
 
 from apps.catalog.views import model_list_page
+from apps.jobs.views import job_create_page, job_list_page
 
 from . import views
 
 app_name = "core"
 
 # Sections whose feature has landed have their own page; the others show their empty state.
-BUILT_SECTIONS = {"models": model_list_page}
+BUILT_SECTIONS = {"create": job_create_page, "jobs": job_list_page, "models": model_list_page}
 
 urlpatterns = [
     path("", views.home, name="home"),

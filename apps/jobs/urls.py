@@ -4,6 +4,11 @@ from . import views
 
 app_name = "jobs"
 
+# The jobs table (/jobs/) and the create page (/create/) are navigation sections: apps/core/urls.py.
 urlpatterns = [
     path("<uuid:job_id>/", views.job_detail_page, name="detail"),
+    path("<uuid:job_id>/item", views.job_item, name="item"),
+    path("<uuid:job_id>/cancel", views.job_cancel_view, name="cancel"),
+    path("<uuid:job_id>/retry", views.job_retry_view, name="retry"),
+    path("<uuid:job_id>/delete", views.job_delete_view, name="delete"),
 ]

@@ -1,18 +1,197 @@
-"""Job pages (htmx). Filled in by the pages work; the detail page is linked from notifications."""
+"""Job pages (htmx): create, the jobs table, a job's detail, and the cancel/retry/delete actions.
 
+A job appears in three shapes: a table row (`job-row-<id>`), a card in the create page's recent
+jobs (`job-card-<id>`) and the detail page (`job-detail-<id>`). Each holds the same live parts
+(`job-<id>-status`, `-progress`...), which the websocket updates out of band. The actions answer
+htmx with the shape their target has (the HX-Target header names it), others with a redirect.
+"""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
+from apps.catalog.selectors import default_model_name, lora_list, model_list
 from apps.core.errors import SeidraError
 
-from .selectors import job_get_for_user
+from .forms import ImageJobForm
+from .models import Job, JobKind, JobStatus
+from .parameters import ParameterError
+from .selectors import job_get_for_user, job_list
+from .services import job_cancel, job_create, job_delete, job_retry
+
+PAGE_SIZE = 20
+RECENT_JOBS = 8
+ITEM_TEMPLATES = {
+    "row": "jobs/_job-row.html",
+    "card": "jobs/_job-card.html",
+    "detail": "jobs/_job-detail-body.html",
+}
+
+
+def _job_or_404(request: HttpRequest, job_id) -> Job:
+    try:
+        return job_get_for_user(user=request.user, job_id=job_id)
+    except SeidraError as error:
+        raise Http404(error.message) from error
+
+
+# --- Create ---------------------------------------------------------------------------------------
+
+
+@login_required
+def job_create_page(request: HttpRequest) -> HttpResponse:
+    models = list(model_list(kind="checkpoint"))
+    form = ImageJobForm(
+        request.POST if request.method == "POST" else None,
+        models=models,
+        loras=list(lora_list()),
+        default_model=default_model_name(),
+    )
+    job, status = None, 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():  # without a model, the validator names the missing one
+            try:
+                job = job_create(owner=request.user, parameters=form.cleaned_data["parameters"])
+            except ParameterError as error:  # the catalog changed between the two checks
+                form.add_parameter_errors(error)
+            except SeidraError as error:  # the queue limit (429)
+                form.add_error(None, error.message)
+                status = error.status
+    if request.htmx and request.method == "POST":
+        # The form again (the values stay for the next try), and the new job on top of the list.
+        return render(request, "jobs/_job-create-response.html", {"form": form, "job": job})
+    if job is not None:
+        messages.success(request, _("Job queued. It appears in Recent jobs with its live progress."))
+        return redirect("core:create")
+    context = {"form": form, "has_models": bool(models), "recent_jobs": job_list(owner=request.user)[:RECENT_JOBS]}
+    return render(request, "jobs/job-create.html", context, status=status)
+
+
+# --- List and detail ------------------------------------------------------------------------------
+
+
+@login_required
+def job_list_page(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    kind = request.GET.get("kind", "")
+    status = status if status in JobStatus.values else ""
+    kind = kind if kind in JobKind.values else ""
+    jobs = job_list(owner=request.user, status=status or None, kind=kind or None)
+    page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "page_query": query.urlencode(),
+        "status": status,
+        "kind": kind,
+        "status_choices": JobStatus.choices,
+        "kind_choices": JobKind.choices,
+        "filtered": bool(status or kind),
+    }
+    return render(request, "jobs/job-list.html", context)
 
 
 @login_required
 def job_detail_page(request: HttpRequest, job_id) -> HttpResponse:
+    return render(request, "jobs/job-detail.html", {"job": _job_or_404(request, job_id)})
+
+
+@login_required
+@require_GET
+def job_item(request: HttpRequest, job_id) -> HttpResponse:
+    """One job in the shape asked for (`?as=row|card|detail`): how a page re-reads a job."""
+    job = _job_or_404(request, job_id)
+    shape = request.GET.get("as", "row")
+    if shape not in ITEM_TEMPLATES:
+        shape = "row"
+    return render(request, ITEM_TEMPLATES[shape], {"job": job})
+
+
+# --- Actions --------------------------------------------------------------------------------------
+
+
+def _target_shape(request: HttpRequest) -> str:
+    target = request.htmx.target or ""
+    for shape in ITEM_TEMPLATES:
+        if target.startswith(f"job-{shape}-"):
+            return shape
+    return "row"
+
+
+def _back(request: HttpRequest, *, job_id, replacement: Job | None = None) -> HttpResponse:
+    """Without htmx: back to the page the action came from (a deleted job's detail page is gone;
+    a retried job's detail page leads to the new job)."""
+    target = request.POST.get("next") or request.headers.get("referer", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("core:jobs")
+    detail = reverse("jobs:detail", args=[job_id])
+    if target.endswith(detail):
+        target = reverse("jobs:detail", args=[replacement.id]) if replacement else reverse("core:jobs")
+    return redirect(target)
+
+
+def _failed(request: HttpRequest, job: Job, error: SeidraError) -> HttpResponse:
+    if request.htmx:
+        # htmx swaps 2xx answers only: the job is shown again with the reason next to its actions.
+        template = ITEM_TEMPLATES[_target_shape(request)]
+        return render(request, template, {"job": job, "action_error": error.message})
+    messages.error(request, error.message)
+    return _back(request, job_id=job.id)
+
+
+@login_required
+@require_POST
+def job_cancel_view(request: HttpRequest, job_id) -> HttpResponse:
+    job = _job_or_404(request, job_id)
     try:
-        job = job_get_for_user(user=request.user, job_id=job_id)
+        job = job_cancel(job=job)
     except SeidraError as error:
-        raise Http404(error.message) from error
-    return render(request, "jobs/job-detail.html", {"job": job})
+        return _failed(request, job, error)
+    if request.htmx:
+        return render(request, ITEM_TEMPLATES[_target_shape(request)], {"job": job})
+    messages.success(request, _("Job cancelled.") if job.is_final else _("Cancelling: the job stops at its next step."))
+    return _back(request, job_id=job.id)
+
+
+@login_required
+@require_POST
+def job_retry_view(request: HttpRequest, job_id) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    try:
+        retried = job_retry(job=job)
+    except SeidraError as error:
+        return _failed(request, job, error)
+    if request.htmx:
+        shape = _target_shape(request)
+        if shape == "detail":
+            return HttpResponseClientRedirect(reverse("jobs:detail", args=[retried.id]))
+        # The new job just above the one it repeats.
+        return render(request, "jobs/_job-retry-response.html", {"job": job, "retried": retried, "shape": shape})
+    messages.success(request, _("Job queued again."))
+    return _back(request, job_id=job.id, replacement=retried)
+
+
+@login_required
+@require_POST
+def job_delete_view(request: HttpRequest, job_id) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    job_id = job.id  # the instance loses its id once deleted
+    try:
+        job_delete(job=job)
+    except SeidraError as error:
+        return _failed(request, job, error)
+    if request.htmx:
+        if _target_shape(request) == "detail":
+            return HttpResponseClientRedirect(reverse("core:jobs"))
+        return HttpResponse("")  # the row or card is swapped for nothing
+    messages.success(request, _("Job deleted. Its images stay in the gallery."))
+    return _back(request, job_id=job_id)

@@ -38,4 +38,18 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { listen(1000); });
+
+  // A range input shows its value in the <output> named by its data-output (LoRA weights).
+  document.addEventListener("input", function (event) {
+    var name = event.target.dataset ? event.target.dataset.output : null;
+    var output = name ? document.getElementById(name) : null;
+    if (output) output.textContent = event.target.value;
+  });
+
+  // Live job fragments (htmx ws extension) for a job this page does not show are skipped,
+  // rather than swapped into nothing and logged by htmx as missing targets.
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    var match = /id="job-([0-9a-f-]{36})-/.exec(event.detail.message || "");
+    if (match && !document.querySelector('[data-job-id="' + match[1] + '"]')) event.preventDefault();
+  });
 })();

@@ -1,0 +1,164 @@
+"""The "Create new artwork" form: page fields in, the `parameters` of an image job out.
+
+The form only shapes what the page posts (size presets, LoRA checkboxes and sliders, an empty
+seed for a random one); every check of a value is made by apps.jobs.parameters, the validator
+the API uses too, and its errors are put back next to the field they name.
+"""
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from apps.catalog.models import InstalledLora, InstalledModel
+
+from .parameters import (
+    BATCH_RANGE,
+    DEFAULT_SCHEDULER,
+    DEFAULTS,
+    GUIDANCE_RANGE,
+    LORA_WEIGHT_RANGE,
+    MAX_SEED,
+    SCHEDULERS,
+    SIZE_PRESETS,
+    SIZE_STEP,
+    STEPS_RANGE,
+    ParameterError,
+    image_parameters_clean,
+)
+
+CUSTOM_SIZE = "custom"
+LORA_WEIGHT_PREFIX = "lora_weight:"
+LORA_WEIGHT_STEP = 0.05
+
+
+def _size_value(width: int, height: int) -> str:
+    return f"{width}x{height}"
+
+
+def _number_input(low, high, step) -> forms.NumberInput:
+    return forms.NumberInput(attrs={"min": low, "max": high, "step": step})
+
+
+class ImageJobForm(forms.Form):
+    prompt = forms.CharField(
+        label=_("Prompt"), required=False, widget=forms.Textarea(attrs={"rows": 3, "autofocus": True})
+    )
+    negative_prompt = forms.CharField(
+        label=_("Negative prompt"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    # Plain text fields behind select widgets: an unknown name is reported by the shared
+    # validator ("No model named ... is installed"), not by a generic "invalid choice".
+    model = forms.CharField(label=_("Model"), required=False, widget=forms.Select)
+    loras = forms.Field(label=_("LoRA styles"), required=False, widget=forms.MultipleHiddenInput)
+    size = forms.ChoiceField(label=_("Size"))
+    width = forms.CharField(label=_("Width"), required=False, widget=_number_input(32, 1536, SIZE_STEP))
+    height = forms.CharField(label=_("Height"), required=False, widget=_number_input(32, 1536, SIZE_STEP))
+    steps = forms.CharField(label=_("Steps"), required=False, widget=_number_input(*STEPS_RANGE, 1))
+    guidance = forms.CharField(label=_("Guidance"), required=False, widget=_number_input(*GUIDANCE_RANGE, 0.1))
+    scheduler = forms.CharField(label=_("Scheduler"), required=False, widget=forms.Select)
+    seed = forms.CharField(
+        label=_("Seed"), required=False, help_text=_("Empty for a random seed."), widget=_number_input(0, MAX_SEED, 1)
+    )
+    batch_size = forms.CharField(label=_("Images"), required=False, widget=_number_input(*BATCH_RANGE, 1))
+
+    def __init__(
+        self, *args, models: list[InstalledModel], loras: list[InstalledLora], default_model: str, **kwargs
+    ) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.installed_loras = loras
+        self.fields["model"].widget.choices = [(model.name, self._model_label(model)) for model in models]
+        self.fields["scheduler"].widget.choices = list(SCHEDULERS.items())
+        self.fields["size"].choices = [
+            *((_size_value(width, height), f"{width} × {height}") for width, height in SIZE_PRESETS),
+            (CUSTOM_SIZE, _("Custom")),
+        ]
+        names = [model.name for model in models]
+        self.initial.setdefault("model", default_model if default_model in names else (names or [""])[0])
+        self.initial.setdefault("size", _size_value(DEFAULTS["width"], DEFAULTS["height"]))
+        self.initial.setdefault("width", DEFAULTS["width"])
+        self.initial.setdefault("height", DEFAULTS["height"])
+        self.initial.setdefault("steps", DEFAULTS["steps"])
+        self.initial.setdefault("guidance", DEFAULTS["guidance"])
+        self.initial.setdefault("scheduler", DEFAULT_SCHEDULER)
+        self.initial.setdefault("batch_size", DEFAULTS["batch_size"])
+
+    @staticmethod
+    def _model_label(model: InstalledModel) -> str:
+        if model.is_demo:
+            return gettext("%(name)s (demo, random weights: images are noise)") % {"name": model.name}
+        return model.name
+
+    # --- LoRA block, rendered by hand: one checkbox and one weight slider per installed LoRA.
+
+    def _lora_weight_raw(self, name: str):
+        return self.data.get(f"{LORA_WEIGHT_PREFIX}{name}") if self.is_bound else None
+
+    def lora_rows(self) -> list[dict]:
+        chosen = set(self.data.getlist("loras")) if self.is_bound else set()
+        rows = []
+        for index, lora in enumerate(self.installed_loras):
+            low, high = LORA_WEIGHT_RANGE
+            weight = self._lora_weight_raw(lora.name)
+            if weight in (None, ""):
+                weight = f"{min(max(lora.default_weight, low), high):g}"
+            rows.append(
+                {
+                    "lora": lora,
+                    "checked": lora.name in chosen,
+                    "weight": weight,
+                    "weight_name": f"{LORA_WEIGHT_PREFIX}{lora.name}",
+                    "id": f"id_lora_{index}",
+                }
+            )
+        return rows
+
+    lora_weight_range = LORA_WEIGHT_RANGE
+    lora_weight_step = LORA_WEIGHT_STEP
+
+    # --- Parameters.
+
+    def _loras(self) -> list[dict]:
+        defaults = {lora.name: lora.default_weight for lora in self.installed_loras}
+        chosen = []
+        for name in self.cleaned_data.get("loras") or []:
+            weight = self._lora_weight_raw(name)
+            chosen.append({"name": name, "weight": defaults.get(name, 1.0) if weight in (None, "") else weight})
+        return chosen
+
+    def _size(self) -> tuple:
+        size = self.cleaned_data.get("size")
+        if size and size != CUSTOM_SIZE:
+            width, height = size.split("x")
+            return int(width), int(height)
+        return self.cleaned_data.get("width"), self.cleaned_data.get("height")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        width, height = self._size()
+        data = {
+            "prompt": cleaned.get("prompt", ""),
+            "negative_prompt": cleaned.get("negative_prompt", ""),
+            "model": cleaned.get("model") or None,
+            "loras": self._loras(),
+            "width": width,
+            "height": height,
+            "steps": cleaned.get("steps"),
+            "guidance": cleaned.get("guidance"),
+            "scheduler": cleaned.get("scheduler"),
+            "seed": cleaned.get("seed") or "",
+            "batch_size": cleaned.get("batch_size"),
+        }
+        try:
+            cleaned["parameters"] = image_parameters_clean(data)
+        except ParameterError as error:
+            self.add_parameter_errors(error)
+        return cleaned
+
+    def add_parameter_errors(self, error: ParameterError) -> None:
+        """Each message next to the field it names; a name the page has no field for goes on top."""
+        for name, message in error.errors.items():
+            if name in self.fields and name != "size":
+                self.add_error(name, message)
+            else:
+                self.add_error(None, message)

@@ -1,0 +1,94 @@
+"""Filters of the job pages: the live state of a job, and its labels for people."""
+
+from datetime import datetime
+
+from django import template
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.jobs.events import job_state, media_state
+from apps.jobs.models import ACTIVE_STATUSES, Job, JobStatus
+from apps.jobs.parameters import SCHEDULERS
+
+register = template.Library()
+
+STAGES = {
+    "loading": gettext_lazy("loading the model"),
+    "denoising": gettext_lazy("denoising"),
+    "decoding": gettext_lazy("decoding"),
+    "requeued": gettext_lazy("queued again"),
+}
+
+
+@register.filter
+def live_state(job: Job) -> dict:
+    """The same dict the websocket sends (apps.jobs.events.job_state), so a page and its live
+    updates render the parts with one set of templates. Outputs come from the prefetched rows."""
+    state = job_state(job, with_outputs=False)
+    outputs = sorted(job.outputs.all(), key=lambda media: media.index) if job.is_final else []
+    state["outputs"] = [media_state(media) for media in outputs]
+    state["cancel_requested"] = job.cancel_requested
+    return state
+
+
+@register.filter
+def status_label(status: str) -> str:
+    try:
+        return JobStatus(status).label
+    except ValueError:
+        return status
+
+
+@register.filter
+def stage_label(stage: str) -> str:
+    return STAGES.get(stage, "")
+
+
+@register.filter
+def is_active(status: str) -> bool:
+    return status in ACTIVE_STATUSES
+
+
+@register.filter
+def percent(progress) -> int:
+    try:
+        return max(0, min(100, round(float(progress) * 100)))
+    except (TypeError, ValueError):
+        return 0
+
+
+@register.filter
+def duration(seconds) -> str:
+    """12 s, 3 min 05 s, 2 h 04 min."""
+    if seconds is None or seconds == "":
+        return ""
+    seconds = max(0, round(float(seconds)))
+    if seconds < 60:
+        return _("%(s)d s") % {"s": seconds}
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return _("%(m)d min %(s)02d s") % {"m": minutes, "s": seconds}
+    hours, minutes = divmod(minutes, 60)
+    return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
+
+
+def _instant(value) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+@register.filter
+def seconds_between(start, end) -> float | None:
+    start, end = _instant(start), _instant(end)
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds()
+
+
+@register.filter
+def scheduler_label(key: str) -> str:
+    return SCHEDULERS.get(key, key)
