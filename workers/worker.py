@@ -78,6 +78,9 @@ class GpuWorker(SimpleWorker):
         queueing.worker_alive_mark(
             name=self.name, ttl=settings.SEIDRA_WORKER_HEARTBEAT_TTL, connection=self.connection
         )
+        # torch and diffusers are imported now, not by the first job (seconds of pickup latency).
+        from .engines.sdxl import generate  # noqa: F401
+
         # Events leave through a background loop, so a step never waits on Redis.
         job_events.event_sender_set(publisher().send)
         self.housekeeper = Housekeeper(self)

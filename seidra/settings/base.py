@@ -120,7 +120,10 @@ def redis_settings(redis_url: str) -> dict:
         "CHANNEL_LAYERS": {
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [redis_url], "prefix": "seidra:channels"},
+                # redis-py 8 reads with a 5 s socket timeout by default, the same length as the
+                # layer's blocking BZPOPMIN: an idle websocket consumer would die after 5 s. 30 s
+                # keeps a dead Redis detectable.
+                "CONFIG": {"hosts": [{"address": redis_url, "socket_timeout": 30}], "prefix": "seidra:channels"},
             }
         },
         "RQ_QUEUES": {

@@ -177,3 +177,22 @@ async def test_a_reconnecting_client_resumes_from_the_database(tiny_model, user_
     single = await connect(ORIGIN, await sync_to_async(bearer)(user), path=f"/ws/jobs/?job={job.pk}")
     assert [state["id"] for state in (await single.receive_json_from())["jobs"]] == [str(job.pk)]
     await single.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_idle_socket_still_receives_events_after_the_redis_read_timeout(user_factory):
+    # redis-py 8 times reads out after 5 s by default, as long as the channel layer's blocking
+    # pop: without the layer's own socket_timeout the consumer died after 5 idle seconds.
+    from channels.layers import get_channel_layer
+
+    from apps.jobs.events import event_message, user_jobs_group
+
+    user = await sync_to_async(user_factory)()
+    communicator = await connect(ORIGIN, await sync_to_async(bearer)(user))
+    await communicator.receive_json_from()
+    await asyncio.sleep(7)
+    state = {"id": "00000000-0000-0000-0000-000000000001", "status": "RUNNING", "step": 3}
+    message = event_message("job.progress", state, owner_id=user.pk)
+    await get_channel_layer().group_send(user_jobs_group(user.pk), message)
+    assert (await communicator.receive_json_from(timeout=5))["job"]["step"] == 3
+    await communicator.disconnect()
