@@ -67,11 +67,7 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         self.group_name = job_group(self.job_id) if self.job_id else user_jobs_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
-        if self.html:
-            for state in reversed(snapshot):
-                await self.send(text_data=self._fragment("job.snapshot", state))
-        else:
-            await self.send_json({"type": "jobs.snapshot", "jobs": snapshot})
+        await self._send_snapshot(snapshot)
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group_name"):
@@ -81,6 +77,13 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         # The one request a client can make: re-read its jobs (after a gap, or to poll).
         if isinstance(content, dict) and content.get("type") == "jobs.snapshot":
             snapshot = await _snapshot(self.user_id, self.job_id)
+            await self._send_snapshot(snapshot)
+
+    async def _send_snapshot(self, snapshot: list[dict]) -> None:
+        if self.html:
+            for state in reversed(snapshot):
+                await self.send(text_data=self._fragment("job.snapshot", state))
+        else:
             await self.send_json({"type": "jobs.snapshot", "jobs": snapshot})
 
     async def job_event(self, event: dict) -> None:
