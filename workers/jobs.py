@@ -30,11 +30,6 @@ def current_worker_name() -> str:
 
 
 def image_job_run(job_id: str) -> str:
-    # Torch and diffusers load here, in the worker, never in the web process.
-    from .engines.sdxl.errors import EngineError, GenerationCancelled
-    from .engines.sdxl.generate import GenerationRequest, generate
-    from .engines.sdxl.models_dir import lora_spec, model_source
-
     worker_name = current_worker_name()
 
     # 1. Take the job: QUEUED -> RUNNING for this worker, or nothing to do.
@@ -42,6 +37,19 @@ def image_job_run(job_id: str) -> str:
     if job is None:
         return "skipped"
     reporter = ProgressReporter(job=job, worker_name=worker_name, connection=redis_connection())
+    try:
+        return _image_job_generate(job, worker_name, reporter)
+    finally:
+        reporter.close()
+
+
+def _image_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) -> str:
+    # Torch and diffusers load here, in the worker, never in the web process.
+    from .engines.sdxl.errors import EngineError, GenerationCancelled
+    from .engines.sdxl.generate import GenerationRequest, generate
+    from .engines.sdxl.models_dir import lora_spec, model_source
+
+    job_id = str(job.pk)
     if reporter.cancel_requested():
         job_cancelled(job_id=job_id, worker_name=worker_name, step=0)
         return "cancelled"

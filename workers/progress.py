@@ -1,12 +1,14 @@
 """The step hook of a running job: live events, throttled row updates, previews, cancellation.
 
-Per step it costs one Redis EXISTS (the cancel flag) and, at most 10 times a second, an event
-handed to the background publisher; the row is written at most twice a second. The last step
-always produces an event and a save, so clients and the database both see 100 %.
+A step costs no network round trip: cancel requests arrive by Redis pub/sub in a background
+thread and set a flag in memory; at most 10 events a second are handed to the background
+publisher; the row is written at most twice a second. The last step always produces an event
+and a save, so clients and the database both see 100 %.
 """
 
 import base64
 import io
+import threading
 import time
 
 from django.conf import settings
@@ -26,6 +28,22 @@ def preview_data_url(image) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+class CancelWatch:
+    """Set when the job is cancelled: subscribed before the flag is read, so no request is missed."""
+
+    def __init__(self, *, job_id: str, connection: Redis) -> None:
+        self.requested = threading.Event()
+        channel = queueing.CANCEL_KEY.format(job_id=job_id)
+        self.pubsub = connection.pubsub(ignore_subscribe_messages=True)
+        self.pubsub.subscribe(**{channel: lambda _message: self.requested.set()})
+        self.thread = self.pubsub.run_in_thread(sleep_time=1.0, daemon=True)
+        if queueing.cancel_flag_is_set(job_id=job_id, connection=connection):
+            self.requested.set()
+
+    def close(self) -> None:
+        self.thread.stop()
+
+
 class ProgressReporter:
     def __init__(self, *, job: Job, worker_name: str, connection: Redis) -> None:
         self.job = job
@@ -40,9 +58,13 @@ class ProgressReporter:
         self.last_save_at = float("-inf")
         self.preview_pending = False
         self.lost = False  # the job was recovered onto another worker: stop working on it
+        self.cancel_watch = CancelWatch(job_id=str(job.pk), connection=connection)
 
     def cancel_requested(self) -> bool:
-        return self.lost or queueing.cancel_flag_is_set(job_id=str(self.job.pk), connection=self.connection)
+        return self.lost or self.cancel_watch.requested.is_set()
+
+    def close(self) -> None:
+        self.cancel_watch.close()
 
     def _eta(self, now: float, step: int, total: int) -> float:
         # From step 2 on, the pace of denoising alone (model loading and prompt encoding excluded).

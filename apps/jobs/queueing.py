@@ -116,7 +116,11 @@ def started_job_ids() -> set[str]:
 
 
 def cancel_flag_set(*, job_id: str) -> None:
-    redis_connection().set(CANCEL_KEY.format(job_id=job_id), "1", ex=settings.SEIDRA_JOB_TIMEOUT + 600)
+    """The flag covers a worker that starts the job later; the message wakes the one running it now."""
+    connection = redis_connection()
+    key = CANCEL_KEY.format(job_id=job_id)
+    connection.set(key, "1", ex=settings.SEIDRA_JOB_TIMEOUT + 600)
+    connection.publish(key, "1")
 
 
 def cancel_flag_is_set(*, job_id: str, connection: Redis | None = None) -> bool:

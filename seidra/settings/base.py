@@ -107,7 +107,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so a worker and the web process never
     # deadlock upgrading a read to a write (SQLite would answer "database is locked" at once).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
+        {
+            "timeout": 20,
+            # NORMAL is safe with WAL against a crash of the process; only a power cut can lose the
+            # last commits. It spares an fsync per progress update.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -78,6 +78,7 @@ def test_the_cancel_flag_stops_the_run_at_the_next_step(running_job, sent):
     reporter(first)
     assert not first.cancelled
     queueing.cancel_flag_set(job_id=str(running_job.pk))
+    assert reporter.cancel_watch.requested.wait(5)  # the pub/sub message reached the worker's thread
     second = Step(2, 50)
     reporter(second)
     assert second.cancelled
