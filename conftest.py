@@ -52,9 +52,14 @@ def redis_url():
 
 @pytest.fixture(autouse=True)
 def _empty_redis(redis_url):
-    """Each test starts with an empty Redis, as each starts with an empty database."""
+    """Each test starts with an empty Redis, as each starts with an empty database, and a fresh
+    channel layer: channels_redis keeps receive state bound to the event loop that used it, and
+    each async test has its own loop."""
+    from channels.layers import channel_layers
+
     yield
     redis_lib.Redis.from_url(redis_url).flushdb()
+    channel_layers.backends = {}
 
 
 @pytest.fixture

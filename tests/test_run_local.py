@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -52,6 +53,13 @@ def running_server(tmp_path):
         os.killpg(process.pid, signal.SIGKILL)
 
 
+def _health(url: str) -> str:
+    try:
+        return urllib.request.urlopen(f"{url}/api/health", timeout=5).read().decode()
+    except urllib.error.HTTPError as error:  # 503 still carries the report
+        return error.read().decode()
+
+
 @pytest.mark.browser
 def test_run_serves_the_login_page_where_the_admin_signs_in_and_ctrl_c_stops_everything(page, running_server):
     url, process, log = running_server
@@ -60,7 +68,10 @@ def test_run_serves_the_login_page_where_the_admin_signs_in_and_ctrl_c_stops_eve
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Welcome, admin")).to_be_visible()
-    health = urllib.request.urlopen(f"{url}/api/health", timeout=5).read().decode()
+    # The worker registers once Django and RQ are up (a few seconds after the web on a slow box).
+    deadline = time.monotonic() + 60
+    while '"workers":{"status":"ok","count":1}' not in (health := _health(url)) and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert '"workers":{"status":"ok","count":1}' in health
     assert f"open {url}/" in log.read_text()
 

@@ -8,6 +8,7 @@ and a save, so clients and the database both see 100 %.
 
 import base64
 import io
+import logging
 import threading
 import time
 
@@ -19,6 +20,7 @@ from apps.jobs.events import EVENT_PROGRESS, job_event_send, job_state
 from apps.jobs.models import Job
 from apps.jobs.services import job_progress_save
 
+logger = logging.getLogger(__name__)
 PREVIEW_QUALITY = 80
 
 
@@ -31,17 +33,31 @@ def preview_data_url(image) -> str:
 class CancelWatch:
     """Set when the job is cancelled: subscribed before the flag is read, so no request is missed."""
 
+    POLL_SECONDS = 0.5  # how long the thread may outlive its job
+
     def __init__(self, *, job_id: str, connection: Redis) -> None:
         self.requested = threading.Event()
-        channel = queueing.CANCEL_KEY.format(job_id=job_id)
+        self.closed = threading.Event()
         self.pubsub = connection.pubsub(ignore_subscribe_messages=True)
-        self.pubsub.subscribe(**{channel: lambda _message: self.requested.set()})
-        self.thread = self.pubsub.run_in_thread(sleep_time=1.0, daemon=True)
+        self.pubsub.subscribe(queueing.CANCEL_KEY.format(job_id=job_id))
+        threading.Thread(target=self._listen, name=f"seidra-cancel-{job_id}", daemon=True).start()
         if queueing.cancel_flag_is_set(job_id=job_id, connection=connection):
             self.requested.set()
 
+    def _listen(self) -> None:
+        # The thread closes its own connection: closing it from outside while it waits in a
+        # read would raise in this thread.
+        try:
+            while not self.closed.is_set() and not self.requested.is_set():
+                if self.pubsub.get_message(timeout=self.POLL_SECONDS) is not None:
+                    self.requested.set()
+        except Exception:  # Redis gone: the job goes on, but cannot be cancelled live any more
+            logger.warning("cancel listener stopped", exc_info=True)
+        finally:
+            self.pubsub.close()
+
     def close(self) -> None:
-        self.thread.stop()
+        self.closed.set()
 
 
 class ProgressReporter:

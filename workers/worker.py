@@ -78,20 +78,24 @@ class GpuWorker(SimpleWorker):
         queueing.worker_alive_mark(
             name=self.name, ttl=settings.SEIDRA_WORKER_HEARTBEAT_TTL, connection=self.connection
         )
-        # torch and diffusers are imported now, not by the first job (seconds of pickup latency).
-        from .engines.sdxl import generate  # noqa: F401
-
         # Events leave through a background loop, so a step never waits on Redis.
         job_events.event_sender_set(publisher().send)
         self.housekeeper = Housekeeper(self)
-        self.housekeeper.reconcile()  # jobs left behind by a worker that died before this one started
-        self.housekeeper.start()
         try:
             return super().work(*args, **kwargs)
         finally:
-            self.housekeeper.stop()
+            if self.housekeeper.is_alive():
+                self.housekeeper.stop()
             publisher().flush()
             queueing.worker_alive_clear(name=self.name, connection=self.connection)
+
+    def bootstrap(self, *args, **kwargs) -> None:
+        super().bootstrap(*args, **kwargs)  # registered: /api/health counts this worker from now on
+        # torch and diffusers are imported now, not by the first job (seconds of pickup latency).
+        from .engines.sdxl import generate  # noqa: F401
+
+        self.housekeeper.reconcile()  # jobs left behind by a worker that died before this one started
+        self.housekeeper.start()
 
     def execute_job(self, job, queue) -> None:
         execution = self.prepare_execution(job)

@@ -130,6 +130,7 @@ async def test_a_user_receives_only_events_of_their_own_jobs(tiny_model, user_fa
     spy = WebsocketCommunicator(application(), f"/ws/jobs/?job={alice_job.pk}", headers=[ORIGIN, bob_token])
     connected, code = await spy.connect(timeout=5)
     assert not connected and code == 4404
+    await spy.disconnect()
     await alice_socket.disconnect()
     await bob_socket.disconnect()
 
@@ -143,19 +144,23 @@ async def test_foreign_origin_anonymous_and_query_string_tokens_are_refused(user
     foreign = WebsocketCommunicator(application(), "/ws/jobs/", headers=[evil, token_header])
     connected, _ = await foreign.connect(timeout=5)
     assert not connected
+    await foreign.disconnect()
 
     anonymous = WebsocketCommunicator(application(), "/ws/jobs/", headers=[ORIGIN])
     connected, code = await anonymous.connect(timeout=5)
     assert not connected and code == 4401
+    await anonymous.disconnect()
 
     token = token_header[1].decode().removeprefix("Bearer ")
     in_query = WebsocketCommunicator(application(), f"/ws/jobs/?token={token}", headers=[ORIGIN])
     connected, code = await in_query.connect(timeout=5)
     assert not connected and code == 4401
+    await in_query.disconnect()
 
     bad_token = WebsocketCommunicator(application(), "/ws/jobs/", headers=[ORIGIN, (b"authorization", b"Bearer nope")])
     connected, code = await bad_token.connect(timeout=5)
     assert not connected and code == 4401
+    await bad_token.disconnect()
 
 
 @pytest.mark.django_db(transaction=True)

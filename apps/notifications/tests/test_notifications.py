@@ -150,7 +150,9 @@ async def test_anonymous_and_foreign_origin_sockets_are_refused():
     anonymous = WebsocketCommunicator(application, "/ws/notifications/", headers=[(b"origin", b"http://localhost")])
     connected, code = await anonymous.connect()
     assert not connected and code == 4401
+    await anonymous.disconnect()  # end the refused consumer's task in this test's event loop
 
     foreign = WebsocketCommunicator(application, "/ws/notifications/", headers=[(b"origin", b"http://evil.example")])
     connected, _ = await foreign.connect()
     assert not connected
+    await foreign.disconnect()
