@@ -125,10 +125,12 @@ def redis_settings(redis_url: str) -> dict:
         "REDIS_URL": redis_url,
         "CHANNEL_LAYERS": {
             "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                # redis-py 8 reads with a 5 s socket timeout by default, the same length as the
-                # layer's blocking BZPOPMIN: an idle websocket consumer would die after 5 s. 30 s
-                # keeps a dead Redis detectable.
+                # Redis pub/sub: one PUBLISH per event instead of the list layer's sorted sets,
+                # Lua script and backup queue per message. Delivery is at most once, which is the
+                # contract of our events anyway (a page that reconnects re-reads the rows).
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                # redis-py 8 reads with a 5 s socket timeout by default; 30 s keeps a dead Redis
+                # detectable without ending idle subscriptions.
                 "CONFIG": {"hosts": [{"address": redis_url, "socket_timeout": 30}], "prefix": "seidra:channels"},
             }
         },
