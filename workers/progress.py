@@ -38,6 +38,9 @@ class CancelWatch:
     def __init__(self, *, job_id: str, connection: Redis) -> None:
         self.requested = threading.Event()
         self.closed = threading.Event()
+        # Held for the pub/sub's lifetime: a redis-py client closes its pool when collected, and the
+        # subscription's connection with it.
+        self.connection = connection
         self.pubsub = connection.pubsub(ignore_subscribe_messages=True)
         self.pubsub.subscribe(queueing.CANCEL_KEY.format(job_id=job_id))
         threading.Thread(target=self._listen, name=f"seidra-cancel-{job_id}", daemon=True).start()
@@ -64,7 +67,6 @@ class ProgressReporter:
     def __init__(self, *, job: Job, worker_name: str, connection: Redis) -> None:
         self.job = job
         self.worker_name = worker_name
-        self.connection = connection
         self.preview_every = settings.SEIDRA_PREVIEW_EVERY
         self.event_interval = 1.0 / settings.SEIDRA_PROGRESS_EVENTS_PER_SECOND
         self.save_interval = 1.0 / settings.SEIDRA_PROGRESS_SAVES_PER_SECOND

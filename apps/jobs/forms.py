@@ -15,6 +15,7 @@ from .parameters import (
     BATCH_RANGE,
     DEFAULT_SCHEDULER,
     DEFAULTS,
+    DEMO_MODEL_SIDES,
     GUIDANCE_RANGE,
     LORA_WEIGHT_RANGE,
     MAX_SEED,
@@ -51,8 +52,9 @@ class ImageJobForm(forms.Form):
     model = forms.CharField(label=_("Model"), required=False, widget=forms.Select)
     loras = forms.Field(label=_("LoRA styles"), required=False, widget=forms.MultipleHiddenInput)
     size = forms.ChoiceField(label=_("Size"))
-    width = forms.CharField(label=_("Width"), required=False, widget=_number_input(32, 1536, SIZE_STEP))
-    height = forms.CharField(label=_("Height"), required=False, widget=_number_input(32, 1536, SIZE_STEP))
+    # The widest bounds (the demo model's); the validator applies the chosen model's own.
+    width = forms.CharField(label=_("Width"), required=False, widget=_number_input(*DEMO_MODEL_SIDES, SIZE_STEP))
+    height = forms.CharField(label=_("Height"), required=False, widget=_number_input(*DEMO_MODEL_SIDES, SIZE_STEP))
     steps = forms.CharField(label=_("Steps"), required=False, widget=_number_input(*STEPS_RANGE, 1))
     guidance = forms.CharField(label=_("Guidance"), required=False, widget=_number_input(*GUIDANCE_RANGE, 0.1))
     scheduler = forms.CharField(label=_("Scheduler"), required=False, widget=forms.Select)

@@ -68,19 +68,3 @@ class Job(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
-
-    @property
-    def progress_percent(self) -> int:
-        return round(self.progress * 100)
-
-    @property
-    def run_seconds(self) -> float | None:
-        if self.started and self.finished:
-            return (self.finished - self.started).total_seconds()
-        return None
-
-    @property
-    def wait_seconds(self) -> float | None:
-        if self.started:
-            return (self.started - self.created).total_seconds()
-        return None

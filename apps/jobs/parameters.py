@@ -1,6 +1,6 @@
 """The one validator of image-generation parameters, shared by the page form and the API.
 
-It mirrors the engine's own checks (workers/engines/sdxl/generate.py) so a mistake is reported
+It applies the engine's bounds (apps/jobs/limits.py, which the engine reads too) so a mistake is reported
 at submit time, next to its field, instead of as a failed job minutes later; the engine keeps
 its checks for jobs that reach it by another way.
 """
@@ -12,6 +12,17 @@ from django.utils.translation import gettext as _
 from apps.catalog.models import InstalledLora, InstalledModel
 from apps.catalog.selectors import default_model_name
 
+from .limits import (  # noqa: F401 - re-exported for the form and the API schema
+    BATCH_RANGE,
+    DEMO_MODEL_SIDES,
+    GUIDANCE_RANGE,
+    LORA_WEIGHT_RANGE,
+    MAX_SEED,
+    REAL_MODEL_SIDES,
+    SIZE_STEP,
+    STEPS_RANGE,
+)
+
 # Keys and labels of workers/engines/sdxl/schedulers.py (a test keeps the two in step).
 SCHEDULERS = {
     "euler": "Euler",
@@ -22,15 +33,7 @@ SCHEDULERS = {
 }
 DEFAULT_SCHEDULER = "euler_a"
 SIZE_PRESETS = ((1024, 1024), (1152, 896), (896, 1152), (1216, 832), (832, 1216), (1344, 768), (768, 1344))
-SIZE_STEP = 8
-REAL_MODEL_SIDES = (512, 1536)
-DEMO_MODEL_SIDES = (32, 1536)
-STEPS_RANGE = (1, 100)
-GUIDANCE_RANGE = (0.0, 20.0)
-BATCH_RANGE = (1, 4)
-LORA_WEIGHT_RANGE = (-4.0, 4.0)
 MAX_LORAS = 5
-MAX_SEED = 2**32 - 1
 MAX_PROMPT_CHARS = 2000
 DEFAULTS = {"width": 1024, "height": 1024, "steps": 30, "guidance": 7.0, "batch_size": 1}
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.core.errors import SeidraError
 
-from .models import ACTIVE_STATUSES, Job
+from .models import Job
 
 
 def job_list(*, owner: User, status: str | None = None, kind: str | None = None) -> QuerySet[Job]:
@@ -29,6 +29,3 @@ def job_get_for_user(*, user: User, job_id) -> Job:
         raise SeidraError(_("No such job."), status=404)
     return job
 
-
-def job_active_list(*, owner: User) -> QuerySet[Job]:
-    return Job.objects.filter(owner=owner, status__in=ACTIVE_STATUSES).order_by("created")

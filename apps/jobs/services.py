@@ -9,6 +9,8 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -45,7 +47,6 @@ def _enqueue(job: Job) -> None:
     except Exception:  # Redis down: the row stays QUEUED and reconcile pushes it once Redis is back
         logger.warning("could not enqueue job %s; reconcile will retry", job.id, exc_info=True)
         return
-    job.refresh_from_db()  # a recovered job's object may still say RUNNING
     job_event_send(job, EVENT_QUEUED)
 
 
@@ -126,18 +127,13 @@ def job_delete(*, job: Job) -> None:
 def job_start(*, job_id: str, worker_name: str) -> Job | None:
     """QUEUED -> RUNNING for this worker, or None when the job is not waiting any more
     (cancelled, already taken, or finished: a duplicate queue entry then does nothing)."""
-    now = timezone.now()
-    with transaction.atomic():
-        job = Job.objects.filter(pk=job_id).first()
-        if job is None or job.status != JobStatus.QUEUED:
-            return None
-        taken = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-            status=JobStatus.RUNNING, worker_name=worker_name, attempts=job.attempts + 1, started=now,
-            stage="loading", step=0, progress=0.0, eta_seconds=None, error="",
-        )  # fmt: skip
+    taken = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, worker_name=worker_name, attempts=F("attempts") + 1, started=timezone.now(),
+        stage="loading", step=0, progress=0.0, eta_seconds=None, error="",
+    )  # fmt: skip
     if not taken:
         return None
-    job.refresh_from_db()
+    job = Job.objects.get(pk=job_id)
     job_event_send(job, EVENT_STARTED)
     return job
 
@@ -213,8 +209,6 @@ def job_cancelled(*, job_id: str, worker_name: str, step: int) -> Job | None:
 
 
 def job_link(job: Job) -> str:
-    from django.urls import reverse
-
     return reverse("jobs:detail", args=[job.id])
 
 
@@ -229,6 +223,7 @@ def job_recover_lost(*, job: Job) -> str:
                 status=JobStatus.QUEUED, worker_name="", stage="requeued", step=0, progress=0.0, eta_seconds=None
             )
             if changed:
+                job.refresh_from_db()  # the event must say QUEUED, not the RUNNING the caller read
                 transaction.on_commit(lambda: _enqueue(job))
                 return "requeued"
             return "unchanged"

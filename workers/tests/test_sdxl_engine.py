@@ -15,17 +15,16 @@ from workers.engines.sdxl.memory import MemoryMode
 from workers.engines.sdxl.models_dir import lora_spec, model_source
 from workers.engines.sdxl.runtime import Runtime, runtime_from_settings
 from workers.engines.sdxl.schedulers import SCHEDULERS
-from workers.engines.sdxl.tiny_model import TINY_MODEL_NAME, save_tiny_model
+from workers.engines.sdxl.tiny_model import TINY_MODEL_NAME
 
 CPU = Runtime(device=torch.device("cpu"), dtype=torch.float32, attention="sdpa", memory_mode=MemoryMode.GPU)
 BASE = GenerationRequest(prompt="a lighthouse at dusk", width=64, height=64, steps=3, guidance=5.0, seed=1234)
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("models")
-    save_tiny_model(directory)
-    return directory
+def models_dir(tiny_models_dir) -> Path:
+    # The session's tiny model (conftest.py), built once for these tests and the job tests alike.
+    return tiny_models_dir
 
 
 @pytest.fixture

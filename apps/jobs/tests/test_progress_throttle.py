@@ -69,6 +69,7 @@ def test_fifty_fast_steps_in_one_second_give_ten_events_and_two_saves(running_jo
     assert len(previews) == 5 and all(preview.startswith("data:image/jpeg") for preview in previews)
     running_job.refresh_from_db()
     assert running_job.step == 50 and running_job.progress == 1.0
+    reporter.close()
 
 
 @pytest.mark.django_db
@@ -82,6 +83,7 @@ def test_the_cancel_flag_stops_the_run_at_the_next_step(running_job, sent):
     second = Step(2, 50)
     reporter(second)
     assert second.cancelled
+    reporter.close()
 
 
 @pytest.mark.django_db
@@ -91,5 +93,6 @@ def test_a_job_taken_over_by_another_worker_stops_here(running_job, sent):
     step = Step(1, 50)
     reporter(step)
     assert step.cancelled and reporter.lost
+    reporter.close()
     running_job.refresh_from_db()
     assert running_job.step == 0  # nothing written over the other worker's progress

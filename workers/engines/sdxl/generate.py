@@ -8,6 +8,17 @@ from dataclasses import dataclass, replace
 import torch
 from PIL import Image
 
+from apps.jobs.limits import (
+    BATCH_RANGE,
+    DEMO_MODEL_SIDES,
+    GUIDANCE_RANGE,
+    LORA_WEIGHT_RANGE,
+    MAX_SEED,
+    REAL_MODEL_SIDES,
+    SIZE_STEP,
+    STEPS_RANGE,
+)
+
 from .cache import LoadedPipeline, PipelineCache
 from .errors import EngineError, GenerationCancelled, InvalidRequest
 from .loading import ModelSource, apply_memory_mode
@@ -16,14 +27,6 @@ from .memory import MemoryMode
 from .preview import latents_to_preview
 from .runtime import Runtime
 from .schedulers import DEFAULT_SCHEDULER, SCHEDULERS, make_scheduler, scheduler_key
-
-MAX_SEED = 2**32 - 1  # 32-bit, as in A1111 and ComfyUI, so seeds can be copied between tools
-SIZE_STEP = 8
-REAL_MODEL_SIDES = (512, 1536)
-DEMO_MODEL_SIDES = (32, 1536)  # the tiny random model is fast at small sizes
-STEPS_RANGE = (1, 100)
-GUIDANCE_RANGE = (0.0, 20.0)
-BATCH_RANGE = (1, 4)
 
 
 @dataclass(frozen=True)
@@ -81,15 +84,18 @@ def validate_request(request: GenerationRequest, *, is_demo: bool) -> Generation
             raise InvalidRequest(name, f"{value} must be a multiple of {SIZE_STEP} between {low} and {high}")
     if not STEPS_RANGE[0] <= request.steps <= STEPS_RANGE[1]:
         raise InvalidRequest("steps", f"{request.steps} must be between {STEPS_RANGE[0]} and {STEPS_RANGE[1]}")
-    if not GUIDANCE_RANGE[0] <= request.guidance <= GUIDANCE_RANGE[1]:
-        raise InvalidRequest("guidance", f"{request.guidance} must be between 0 and 20")
-    if not BATCH_RANGE[0] <= request.batch_size <= BATCH_RANGE[1]:
-        raise InvalidRequest("batch_size", f"{request.batch_size} must be between 1 and 4")
+    low, high = GUIDANCE_RANGE
+    if not low <= request.guidance <= high:
+        raise InvalidRequest("guidance", f"{request.guidance} must be between {low:g} and {high:g}")
+    low, high = BATCH_RANGE
+    if not low <= request.batch_size <= high:
+        raise InvalidRequest("batch_size", f"{request.batch_size} must be between {low} and {high}")
     if request.seed is not None and not 0 <= request.seed <= MAX_SEED:
         raise InvalidRequest("seed", f"{request.seed} must be between 0 and {MAX_SEED}")
     for lora in request.loras:
-        if not -4.0 <= lora.weight <= 4.0:
-            raise InvalidRequest("loras", f"weight {lora.weight} of '{lora.name}' must be between -4 and 4")
+        low, high = LORA_WEIGHT_RANGE
+        if not low <= lora.weight <= high:
+            raise InvalidRequest("loras", f"weight {lora.weight} of '{lora.name}' must be between {low:g} and {high:g}")
     seed = request.seed if request.seed is not None else random.randint(0, MAX_SEED)
     return replace(request, seed=seed, scheduler=scheduler_key(request.scheduler))
 
