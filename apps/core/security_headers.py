@@ -9,6 +9,7 @@ sets its own header; this middleware never replaces one.
 from collections.abc import Callable
 
 from asgiref.sync import iscoroutinefunction
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import sync_and_async_middleware
@@ -63,8 +64,16 @@ def content_security_policy(request: HttpRequest) -> str:
     return "; ".join((*_POLICY, connect))
 
 
+def _debug_error_page(response: HttpResponse) -> bool:
+    """Django's DEBUG 404 and traceback pages are all inline style and script, and meant for a developer's
+    own box, where they must stay readable. Every other DEBUG page keeps the policy, so a violation shows
+    up in development."""
+    html = response.get("Content-Type", "").startswith("text/html")
+    return settings.DEBUG and response.status_code in (404, 500) and html
+
+
 def _add_headers(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    if "Content-Security-Policy" not in response:
+    if "Content-Security-Policy" not in response and not _debug_error_page(response):
         response["Content-Security-Policy"] = content_security_policy(request)
     if "Permissions-Policy" not in response:
         response["Permissions-Policy"] = PERMISSIONS_POLICY

@@ -77,3 +77,11 @@ def test_templates_hold_nothing_the_policy_blocks(template):
     text = re.sub(r"\{#.*?#\}|\{% comment %\}.*?\{% endcomment %\}", "", template.read_text(), flags=re.S)
     found = [name for name, pattern in INLINE.items() if pattern.search(text)]
     assert not found, f"{template}: {found} (move it to static/js or static/css)"
+
+
+@pytest.mark.django_db
+def test_debug_error_pages_stay_readable_and_other_debug_pages_keep_the_policy(settings):
+    settings.DEBUG = True
+    assert "Content-Security-Policy" not in Client().get("/no-such-page")  # Django's inline-styled 404
+    assert "Content-Security-Policy" in Client().get("/accounts/login/")
+    assert "Content-Security-Policy" in Client().get("/api/health")
