@@ -1,9 +1,11 @@
 """Settings shared by every role. The only place that reads the environment (and `.env`)."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 import seidra
@@ -60,6 +62,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy; outside WhiteNoise, so static files get them too.
+    "apps.core.security_headers.security_headers_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -206,6 +210,18 @@ if SEIDRA_TRUSTED_PROXY_COUNT:
     AXES_IPWARE_PROXY_COUNT = SEIDRA_TRUSTED_PROXY_COUNT
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
+# --- /metrics (apps/core/metrics_access.py): Prometheus text for these client addresses (addresses or
+# CIDRs, comma-separated) or for `Authorization: Bearer <SEIDRA_METRICS_TOKEN>`; 404 for anyone else.
+SEIDRA_METRICS_ALLOW = env.list("SEIDRA_METRICS_ALLOW", default=["127.0.0.1/8", "::1"])
+SEIDRA_METRICS_TOKEN = env.str("SEIDRA_METRICS_TOKEN", default="")  # empty: no token access
+for _entry in SEIDRA_METRICS_ALLOW:
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"SEIDRA_METRICS_ALLOW: {_entry!r} is not an IP address or network (e.g. 10.0.0.0/8,::1)"
+        ) from None
+
 # --- REST API and JWT (seed section 7)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -244,6 +260,9 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: works offline, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge from validator.swagger.io: it would send our schema's address to a third party, and the
+    # Content-Security-Policy blocks its image anyway.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
 }
 SIMPLE_JWT = {
