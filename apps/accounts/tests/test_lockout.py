@@ -3,6 +3,7 @@ the client address taken from the trusted proxy hops only, and a per-address lim
 Every 429 says how long the lock lasts, in its Retry-After header and in its message."""
 
 import pytest
+import requests
 from axes.models import AccessAttempt
 from django.test import Client, RequestFactory
 
@@ -202,3 +203,22 @@ def test_the_lock_message_is_in_french_for_a_french_visitor(api_client, bob, set
     response = token(api_client, "bob", WRONG, HTTP_ACCEPT_LANGUAGE="fr")
     assert response.status_code == 429
     assert "Réessayez dans 15 minutes" in response.json()["message"]
+
+
+def test_through_daphne_a_case_variant_stays_locked_on_the_api_and_the_page(live_url, user_factory):
+    """The real server (ASGI: axes' middleware takes its async path there), its default settings."""
+    user_factory("bob", PASSWORD)
+    for _attempt in range(5):
+        requests.post(f"{live_url}/api/auth/token/", json={"username": "bob", "password": WRONG}, timeout=30)
+    api = requests.post(f"{live_url}/api/auth/token/", json={"username": "BOB", "password": PASSWORD}, timeout=30)
+    assert api.status_code == 429
+    assert api.headers["Retry-After"] == "900"
+    assert "Try again in 15 minutes" in api.json()["message"]
+
+    browser = requests.Session()
+    browser.get(f"{live_url}/accounts/login/", timeout=30)
+    form = {"login": "Bob", "password": PASSWORD, "csrfmiddlewaretoken": browser.cookies["csrftoken"]}
+    page = browser.post(f"{live_url}/accounts/login/", data=form, allow_redirects=False, timeout=30)
+    assert page.status_code == 429
+    assert page.headers["Retry-After"] == "900"
+    assert "Try again in 15 minutes" in page.text
