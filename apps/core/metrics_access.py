@@ -21,7 +21,9 @@ def _networks(entries: tuple[str, ...]) -> tuple[IpNetwork, ...]:
     return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
-def _address_allowed(address: str) -> bool:
+def _address_allowed(address: str | None) -> bool:
+    if not address:
+        return False  # a unix socket: no peer address
     try:
         ip = ipaddress.ip_address(address.strip().strip("[]"))
     except ValueError:

@@ -156,10 +156,11 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # --- Authentication
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    # First, so a locked-out user is refused before any password is checked.
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # First, so a locked-out address or account is refused before any password is hashed.
+    "apps.accounts.backends.LoginGuardBackend",
+    # allauth's backend with usernames matched through apps.accounts.usernames.username_key, the
+    # same key the lockout counts under; the only one, so a failure hashes the password once.
+    "apps.accounts.backends.UsernameBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -194,21 +195,25 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = False
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
-# django-axes: lock out a username + IP pair after repeated failures, on pages and the token API.
+# django-axes: lock out a username + client address pair after repeated failures, on the login
+# page, the token API and the admin login (apps/accounts/lockout.py). Usernames are counted by
+# their normalised key, so `BOB` and `bob` share one count.
 AXES_FAILURE_LIMIT = env.int("SEIDRA_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("SEIDRA_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "apps.accounts.lockout.username_from_request"
+AXES_CLIENT_IP_CALLABLE = "apps.core.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-# Behind N reverse proxies, the client address is read from X-Forwarded-For; otherwise only
-# REMOTE_ADDR is trusted (a client could forge the header to dodge the lockout).
+# Failed logins one client address may make within SEIDRA_LOGIN_COOLOFF_MINUTES, whatever the
+# usernames, before every login from it is refused (429) without hashing a password; 0: no limit.
+SEIDRA_LOGIN_ADDRESS_LIMIT = env.int("SEIDRA_LOGIN_ADDRESS_LIMIT", default=20)
+# Behind N reverse proxies, the client address is the Nth entry from the right of X-Forwarded-For
+# (apps/core/client_address.py); with 0 the header is ignored and only REMOTE_ADDR is trusted
+# (a client could forge the header to dodge the lockout).
 SEIDRA_TRUSTED_PROXY_COUNT = env.int("SEIDRA_TRUSTED_PROXY_COUNT", default=0)
-if SEIDRA_TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = SEIDRA_TRUSTED_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 
 # --- /metrics (apps/core/metrics_access.py): Prometheus text for these client addresses (addresses or
 # CIDRs, comma-separated) or for `Authorization: Bearer <SEIDRA_METRICS_TOKEN>`; 404 for anyone else.
@@ -225,7 +230,8 @@ for _entry in SEIDRA_METRICS_ALLOW:
 # --- REST API and JWT (seed section 7)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's Bearer tokens, checked by apps.accounts.tokens like the verify and refresh endpoints.
+        "apps.accounts.tokens.JwtAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
