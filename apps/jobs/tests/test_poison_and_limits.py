@@ -247,3 +247,13 @@ async def test_a_deeply_nested_websocket_frame_is_ignored_and_the_socket_keeps_s
     # The consumer is still alive: the next request is answered.
     assert (await communicator.receive_json_from(timeout=5)) == {"type": "jobs.snapshot", "jobs": []}
     await communicator.disconnect()
+
+
+@pytest.mark.django_db
+def test_the_login_pages_refuse_a_nul_in_the_username_with_a_form_error(alice):
+    client = Client()
+    response = client.post("/accounts/login/", {"login": "alice\x00", "password": PASSWORD})
+    assert response.status_code == 200 and "Null characters are not allowed." in response.content.decode()
+    response = client.post("/admin/login/", {"username": "alice\x00", "password": PASSWORD})
+    assert response.status_code == 200 and "Null characters are not allowed." in response.content.decode()
+    assert log_in(client, "alice", PASSWORD)  # and no lockout was counted against the real name
