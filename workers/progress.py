@@ -100,6 +100,8 @@ class ProgressReporter:
         if self.cancel_requested():
             progress.cancel()
             return
+        if getattr(progress, "decoding", None) is not None:
+            return  # a cancel check around an image's VAE decode: the last step was reported already
         last = step >= total
         eta = 0.0 if last else self._eta(now, step, total)
         stage = "decoding" if last else "denoising"

@@ -5,9 +5,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from apps.jobs.parameters import ParameterError
-
-from .errors import SeidraError
+from .errors import ParameterError, SeidraError
 
 
 def _first_message(detail) -> str:
@@ -27,7 +25,7 @@ def json_exception_handler(exc, context):
     if isinstance(exc, SeidraError):
         return Response({"detail": exc.message, "message": exc.message}, status=exc.status)
     if isinstance(exc, ParameterError):
-        # The page form and the API share one parameter validator; its field errors take DRF's
+        # Services validate input once for pages and API alike; their field errors take DRF's
         # shape here so API clients read every 400 the same way (`message` + `errors`).
         exc = ValidationError({field: [message] for field, message in exc.errors.items()})
     response = exception_handler(exc, context)

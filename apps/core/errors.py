@@ -1,4 +1,7 @@
-"""The one domain error type. Services raise it; the API and command layers map it once."""
+"""The domain error types. Services raise them; the API and command layers map them once
+(apps/core/api_errors.py), and forms put ParameterError's messages next to their fields."""
+
+from dataclasses import dataclass
 
 
 class SeidraError(Exception):
@@ -11,3 +14,13 @@ class SeidraError(Exception):
         self.message = message
         if status is not None:
             self.status = status
+
+
+@dataclass
+class ParameterError(Exception):
+    """Invalid input: field name -> one message a person can act on (a 400 on the API)."""
+
+    errors: dict[str, str]
+
+    def __str__(self) -> str:
+        return "; ".join(f"{field}: {message}" for field, message in self.errors.items())

@@ -9,10 +9,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from apps.core.parsers import SafeJSONParser
 
 from .models import JobKind
 from .selectors import job_get_for_user, job_list
@@ -38,7 +39,7 @@ class JobPagination(PageNumberPagination):
 
 class ImageGenerationApi(APIView):
     # JSON only: `loras` is a list of objects, which form encoding cannot carry.
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(
         tags=[TAG],

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from apps.core.parsers import JsonInputError, json_loads_bounded
+
 from .events import job_group, job_state, user_jobs_group
 from .models import ACTIVE_STATUSES, Job
 
@@ -72,6 +74,15 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group_name"):
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        # A frame that is not bounded JSON (1,000 nested arrays, garbage) is ignored, like any
+        # message other than the snapshot request, instead of ending the consumer with a traceback.
+        try:
+            return json_loads_bounded(text_data)
+        except JsonInputError:
+            return None
 
     async def receive_json(self, content, **kwargs) -> None:
         # The one request a client can make: re-read its jobs (after a gap, or to poll).

@@ -6,6 +6,8 @@ the API uses too, and its errors are put back next to the field they name.
 """
 
 from django import forms
+from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -15,16 +17,17 @@ from .parameters import (
     BATCH_RANGE,
     DEFAULT_SCHEDULER,
     DEFAULTS,
-    DEMO_MODEL_SIDES,
     GUIDANCE_RANGE,
     LORA_WEIGHT_RANGE,
     MAX_SEED,
     SCHEDULERS,
     SIZE_PRESETS,
     SIZE_STEP,
-    STEPS_RANGE,
+    WIDEST_SIDES,
+    WIDEST_STEPS,
     ParameterError,
     image_parameters_clean,
+    model_limits,
 )
 
 CUSTOM_SIZE = "custom"
@@ -40,6 +43,47 @@ def _number_input(low, high, step) -> forms.NumberInput:
     return forms.NumberInput(attrs={"min": low, "max": high, "step": step})
 
 
+def _gpu_declared() -> bool:
+    return settings.SEIDRA_DEVICE.startswith(("cuda", "mps"))
+
+
+def size_help(model: InstalledModel | None) -> str:
+    limits = model_limits(is_demo=bool(model and model.is_demo))
+    low, high = limits.sides
+    text = gettext("Width and height from %(low)s to %(high)s pixels, multiples of %(step)s.") % {
+        "low": low,
+        "high": high,
+        "step": SIZE_STEP,
+    }
+    if not _gpu_declared():  # with SEIDRA_DEVICE=auto only the worker knows whether it has a GPU
+        text += " " + gettext(
+            "A worker without a GPU takes at most %(pixels)s pixels per job (width × height × images)."
+        ) % {"pixels": number_format(settings.SEIDRA_CPU_MAX_PIXELS, force_grouping=True)}
+    return text
+
+
+def steps_help(model: InstalledModel | None) -> str:
+    limits = model_limits(is_demo=bool(model and model.is_demo))
+    text = gettext("At most %(steps)s steps with this model.") % {"steps": limits.steps[1]}
+    if not _gpu_declared():
+        text += " " + gettext("At most %(steps)s on a worker without a GPU.") % {"steps": settings.SEIDRA_CPU_MAX_STEPS}
+    return text
+
+
+class ModelSelect(forms.Select):
+    """Each model option carries its limits, so the page can update the help texts and the inputs'
+    bounds when another model is chosen (static/js/job-form.js); the server checks them anyway."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.option_data: dict[str, dict] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        option["attrs"].update(self.option_data.get(str(value), {}))
+        return option
+
+
 class ImageJobForm(forms.Form):
     prompt = forms.CharField(
         label=_("Prompt"), required=False, widget=forms.Textarea(attrs={"rows": 3, "autofocus": True})
@@ -49,13 +93,14 @@ class ImageJobForm(forms.Form):
     )
     # Plain text fields behind select widgets: an unknown name is reported by the shared
     # validator ("No model named ... is installed"), not by a generic "invalid choice".
-    model = forms.CharField(label=_("Model"), required=False, widget=forms.Select)
+    model = forms.CharField(label=_("Model"), required=False, widget=ModelSelect)
     loras = forms.Field(label=_("LoRA styles"), required=False, widget=forms.MultipleHiddenInput)
     size = forms.ChoiceField(label=_("Size"))
-    # The widest bounds (the demo model's); the validator applies the chosen model's own.
-    width = forms.CharField(label=_("Width"), required=False, widget=_number_input(*DEMO_MODEL_SIDES, SIZE_STEP))
-    height = forms.CharField(label=_("Height"), required=False, widget=_number_input(*DEMO_MODEL_SIDES, SIZE_STEP))
-    steps = forms.CharField(label=_("Steps"), required=False, widget=_number_input(*STEPS_RANGE, 1))
+    # The widest bounds of any model; the chosen model's own are set in __init__ (and by the page's
+    # script when the model changes), and the validator applies them.
+    width = forms.CharField(label=_("Width"), required=False, widget=_number_input(*WIDEST_SIDES, SIZE_STEP))
+    height = forms.CharField(label=_("Height"), required=False, widget=_number_input(*WIDEST_SIDES, SIZE_STEP))
+    steps = forms.CharField(label=_("Steps"), required=False, widget=_number_input(*WIDEST_STEPS, 1))
     guidance = forms.CharField(label=_("Guidance"), required=False, widget=_number_input(*GUIDANCE_RANGE, 0.1))
     scheduler = forms.CharField(label=_("Scheduler"), required=False, widget=forms.Select)
     seed = forms.CharField(
@@ -70,6 +115,7 @@ class ImageJobForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.installed_loras = loras
         self.fields["model"].widget.choices = [(model.name, self._model_label(model)) for model in models]
+        self.fields["model"].widget.option_data = {model.name: self._limits_data(model) for model in models}
         self.fields["scheduler"].widget.choices = list(SCHEDULERS.items())
         self.fields["size"].choices = [
             *((_size_value(width, height), f"{width} × {height}") for width, height in SIZE_PRESETS),
@@ -77,13 +123,39 @@ class ImageJobForm(forms.Form):
         ]
         names = [model.name for model in models]
         self.initial.setdefault("model", default_model if default_model in names else (names or [""])[0])
-        self.initial.setdefault("size", _size_value(DEFAULTS["width"], DEFAULTS["height"]))
-        self.initial.setdefault("width", DEFAULTS["width"])
-        self.initial.setdefault("height", DEFAULTS["height"])
+        chosen_name = self.data.get("model") if self.is_bound else self.initial["model"]
+        chosen = next((model for model in models if model.name == chosen_name), None)
+        self._show_limits(chosen)
+        side = min(DEFAULTS["width"], model_limits(is_demo=bool(chosen and chosen.is_demo)).sides[1])
+        # The demo model's limit is below every preset: it starts on a custom size it accepts.
+        self.initial.setdefault("size", _size_value(side, side) if side == DEFAULTS["width"] else CUSTOM_SIZE)
+        self.initial.setdefault("width", side)
+        self.initial.setdefault("height", side)
         self.initial.setdefault("steps", DEFAULTS["steps"])
         self.initial.setdefault("guidance", DEFAULTS["guidance"])
         self.initial.setdefault("scheduler", DEFAULT_SCHEDULER)
         self.initial.setdefault("batch_size", DEFAULTS["batch_size"])
+
+    def _show_limits(self, model: InstalledModel | None) -> None:
+        """The chosen model's bounds on the inputs and in the help texts next to them."""
+        limits = model_limits(is_demo=bool(model and model.is_demo))
+        for name in ("width", "height"):
+            self.fields[name].widget.attrs.update({"min": limits.sides[0], "max": limits.sides[1]})
+        self.fields["steps"].widget.attrs.update({"min": limits.steps[0], "max": limits.steps[1]})
+        self.fields["size"].help_text = size_help(model)
+        self.fields["steps"].help_text = steps_help(model)
+
+    @staticmethod
+    def _limits_data(model: InstalledModel) -> dict:
+        limits = model_limits(is_demo=model.is_demo)
+        return {
+            "data-min-side": limits.sides[0],
+            "data-max-side": limits.sides[1],
+            "data-min-steps": limits.steps[0],
+            "data-max-steps": limits.steps[1],
+            "data-size-help": size_help(model),
+            "data-steps-help": steps_help(model),
+        }
 
     @staticmethod
     def _model_label(model: InstalledModel) -> str:
@@ -158,9 +230,12 @@ class ImageJobForm(forms.Form):
         return cleaned
 
     def add_parameter_errors(self, error: ParameterError) -> None:
-        """Each message next to the field it names; a name the page has no field for goes on top."""
+        """Each message next to the field it names; a name the page has no field for goes on top.
+        A field that already failed its own check (a NUL character) keeps that one message."""
+        preset = (self.cleaned_data.get("size") or CUSTOM_SIZE) != CUSTOM_SIZE
         for name, message in error.errors.items():
-            if name in self.fields and name != "size":
-                self.add_error(name, message)
-            else:
-                self.add_error(None, message)
+            if name in ("width", "height") and preset:
+                name = "size"  # width and height are hidden behind a preset: say it at the size menu
+            if name in self.errors:
+                continue
+            self.add_error(name if name in self.fields else None, message)

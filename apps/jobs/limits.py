@@ -1,14 +1,63 @@
 """Bounds of a generation request, in one place: the web validator (apps/jobs/parameters.py), the
 page form, the API schema and the engine (workers/engines/sdxl/generate.py) all read them here.
 
-Plain constants, no Django import: the engine can use them without a configured project.
+Plain constants and functions, no Django import: the engine can use them without a configured
+project. Operators change the CPU limits with SEIDRA_CPU_MAX_PIXELS / SEIDRA_CPU_MAX_STEPS
+(seidra/settings/base.py, whose defaults are the ones below).
 """
+
+from dataclasses import dataclass
 
 MAX_SEED = 2**32 - 1  # 32-bit, as in A1111 and ComfyUI, so seeds can be copied between tools
 SIZE_STEP = 8
 REAL_MODEL_SIDES = (512, 1536)
-DEMO_MODEL_SIDES = (32, 1536)  # the tiny random model is fast at small sizes
 STEPS_RANGE = (1, 100)
+# The tiny random model only shows that the pipeline works: its images are noise at any size. Small
+# bounds keep a demo job short on a CPU (1536 x 1536 x 4 at 100 steps held a worker ~5 minutes).
+DEMO_MODEL_SIDES = (32, 512)
+DEMO_MODEL_STEPS = (1, 50)
 GUIDANCE_RANGE = (0.0, 20.0)
 BATCH_RANGE = (1, 4)
 LORA_WEIGHT_RANGE = (-4.0, 4.0)
+# A worker generating on the CPU: width x height x images of one job, and denoising steps. The
+# default lets any demo-model job through (512 x 512 x 4) and one 1024 x 1024 SDXL image.
+CPU_MAX_PIXELS = 1024 * 1024
+CPU_MAX_STEPS = 50
+
+
+@dataclass(frozen=True)
+class ModelLimits:
+    sides: tuple[int, int]  # min, max of the width and of the height
+    steps: tuple[int, int]
+
+
+REAL_MODEL_LIMITS = ModelLimits(sides=REAL_MODEL_SIDES, steps=STEPS_RANGE)
+DEMO_MODEL_LIMITS = ModelLimits(sides=DEMO_MODEL_SIDES, steps=DEMO_MODEL_STEPS)
+# What any model accepts at most: the bounds of the form's inputs before a model is chosen.
+WIDEST_SIDES = (min(DEMO_MODEL_SIDES[0], REAL_MODEL_SIDES[0]), max(DEMO_MODEL_SIDES[1], REAL_MODEL_SIDES[1]))
+WIDEST_STEPS = (STEPS_RANGE[0], max(STEPS_RANGE[1], DEMO_MODEL_STEPS[1]))
+
+
+def model_limits(*, is_demo: bool) -> ModelLimits:
+    return DEMO_MODEL_LIMITS if is_demo else REAL_MODEL_LIMITS
+
+
+@dataclass(frozen=True)
+class CpuExcess:
+    """What a request asks beyond a CPU worker's limit: `field` is "size" or "steps"."""
+
+    field: str
+    value: int
+    limit: int
+    setting: str
+
+
+def cpu_limits_excess(
+    *, width: int, height: int, batch_size: int, steps: int, max_pixels: int, max_steps: int
+) -> CpuExcess | None:
+    pixels = width * height * batch_size
+    if pixels > max_pixels:
+        return CpuExcess(field="size", value=pixels, limit=max_pixels, setting="SEIDRA_CPU_MAX_PIXELS")
+    if steps > max_steps:
+        return CpuExcess(field="steps", value=steps, limit=max_steps, setting="SEIDRA_CPU_MAX_STEPS")
+    return None

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.text import text_scrub
+
 
 class JobKind(models.TextChoices):
     IMAGE = "image", _("Image")
@@ -60,6 +62,15 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} ({self.status})"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        job = super().from_db(db, field_names, values)
+        # A row stored before input was checked (apps.core.text) may hold a lone surrogate, which no
+        # page or JSON answer can encode: shown with U+FFFD instead, so it can still be opened and deleted.
+        if "parameters" in job.__dict__:
+            job.parameters = text_scrub(job.parameters)
+        return job
 
     @property
     def is_active(self) -> bool:

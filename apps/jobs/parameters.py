@@ -1,26 +1,35 @@
 """The one validator of image-generation parameters, shared by the page form and the API.
 
-It applies the engine's bounds (apps/jobs/limits.py, which the engine reads too) so a mistake is reported
-at submit time, next to its field, instead of as a failed job minutes later; the engine keeps
-its checks for jobs that reach it by another way.
+It applies the engine's bounds (apps/jobs/limits.py, which the engine reads too: per model, and the
+CPU limits when SEIDRA_DEVICE=cpu says the workers have no GPU) so a mistake is reported at submit
+time, next to its field, instead of as a failed job minutes later; the engine keeps its checks for
+jobs that reach it by another way, and applies the CPU limits whenever it runs on a CPU.
+Every string is checked with apps.core.text (no NUL, no lone surrogate) before it is looked up or stored.
 """
 
-from dataclasses import dataclass
-
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import InstalledLora, InstalledModel
 from apps.catalog.selectors import default_model_name
+from apps.core.errors import ParameterError  # noqa: F401 - re-exported: the jobs app's callers catch it here
+from apps.core.text import text_problem
 
 from .limits import (  # noqa: F401 - re-exported for the form and the API schema
     BATCH_RANGE,
     DEMO_MODEL_SIDES,
+    DEMO_MODEL_STEPS,
     GUIDANCE_RANGE,
     LORA_WEIGHT_RANGE,
     MAX_SEED,
     REAL_MODEL_SIDES,
     SIZE_STEP,
     STEPS_RANGE,
+    WIDEST_SIDES,
+    WIDEST_STEPS,
+    ModelLimits,
+    cpu_limits_excess,
+    model_limits,
 )
 
 # Keys and labels of workers/engines/sdxl/schedulers.py (a test keeps the two in step).
@@ -38,17 +47,7 @@ MAX_PROMPT_CHARS = 2000
 DEFAULTS = {"width": 1024, "height": 1024, "steps": 30, "guidance": 7.0, "batch_size": 1}
 
 
-@dataclass
-class ParameterError(Exception):
-    """Field name -> one message a person can act on."""
-
-    errors: dict[str, str]
-
-    def __str__(self) -> str:
-        return "; ".join(f"{field}: {message}" for field, message in self.errors.items())
-
-
-def _number(data: dict, name: str, kind: type, low, high, errors: dict):
+def _number(data: dict, name: str, kind: type, low, high, errors: dict, *, demo: bool = False):
     value = data.get(name, DEFAULTS.get(name))
     if value is None or value == "":
         errors[name] = _("This field is required.")
@@ -65,23 +64,39 @@ def _number(data: dict, name: str, kind: type, low, high, errors: dict):
         errors[name] = _("Expected a whole number.")
         return None
     if not low <= number <= high:
-        errors[name] = _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high}
+        if demo:  # say which limit it is: the same number is fine on a real model
+            errors[name] = _("Must be between %(low)s and %(high)s on the demo model.") % {"low": low, "high": high}
+        else:
+            errors[name] = _("Must be between %(low)s and %(high)s.") % {"low": low, "high": high}
         return None
     return number
 
 
-def _size(data: dict, name: str, sides: tuple[int, int], errors: dict) -> int | None:
-    value = _number(data, name, int, *sides, errors)
+def _size(data: dict, name: str, limits: ModelLimits, errors: dict, *, demo: bool) -> int | None:
+    if name not in data:  # the default size, within the model's limits (the demo model's are smaller)
+        data = {**data, name: min(DEFAULTS[name], limits.sides[1])}
+    value = _number(data, name, int, *limits.sides, errors, demo=demo)
     if value is not None and value % SIZE_STEP:
         errors[name] = _("Must be a multiple of %(step)s.") % {"step": SIZE_STEP}
         return None
     return value
 
 
-def _text(data: dict, name: str, *, required: bool, errors: dict) -> str:
-    value = data.get(name) or ""
+def _clean_string(value, name: str, errors: dict) -> str | None:
+    """The text itself, or None (with the reason under `name`) when it is not text a database can hold."""
     if not isinstance(value, str):
         errors[name] = _("Expected text.")
+        return None
+    problem = text_problem(value)
+    if problem:
+        errors[name] = problem
+        return None
+    return value
+
+
+def _text(data: dict, name: str, *, required: bool, errors: dict) -> str:
+    value = _clean_string(data.get(name) or "", name, errors)
+    if value is None:
         return ""
     value = value.strip()
     if required and not value:
@@ -92,7 +107,9 @@ def _text(data: dict, name: str, *, required: bool, errors: dict) -> str:
 
 
 def _model(data: dict, errors: dict) -> InstalledModel | None:
-    name = data.get("model") or default_model_name()
+    name = _clean_string(data.get("model") or default_model_name(), "model", errors)
+    if name is None:
+        return None
     model = InstalledModel.objects.filter(name=name, kind="checkpoint").first()
     if model is None:
         errors["model"] = _("No model named '%(name)s' is installed.") % {"name": name}
@@ -110,6 +127,10 @@ def _loras(data: dict, errors: dict) -> list[dict]:
     loras, seen = [], set()
     for item in raw:
         name = item.get("name")
+        problem = text_problem(name) if isinstance(name, str) else None
+        if problem:
+            errors["loras"] = problem
+            return []
         if not isinstance(name, str) or not InstalledLora.objects.filter(name=name).exists():
             errors["loras"] = _("No LoRA named '%(name)s' is installed.") % {"name": name}
             return []
@@ -129,6 +150,10 @@ def _loras(data: dict, errors: dict) -> list[dict]:
 
 def _scheduler(data: dict, errors: dict) -> str:
     wanted = str(data.get("scheduler") or DEFAULT_SCHEDULER).strip().lower()
+    problem = text_problem(wanted)
+    if problem:
+        errors["scheduler"] = problem
+        return DEFAULT_SCHEDULER
     for key, label in SCHEDULERS.items():
         if wanted in (key, label.lower()):
             return key
@@ -149,20 +174,50 @@ def image_parameters_clean(data: dict) -> dict:
         raise ParameterError({"non_field_errors": _("Expected a JSON object.")})
     errors: dict[str, str] = {}
     model = _model(data, errors)
-    sides = DEMO_MODEL_SIDES if model is not None and model.is_demo else REAL_MODEL_SIDES
+    demo = model is not None and model.is_demo
+    limits = model_limits(is_demo=demo)
     cleaned = {
         "prompt": _text(data, "prompt", required=True, errors=errors),
         "negative_prompt": _text(data, "negative_prompt", required=False, errors=errors),
         "model": model.name if model else None,
         "loras": _loras(data, errors),
-        "width": _size(data, "width", sides, errors),
-        "height": _size(data, "height", sides, errors),
-        "steps": _number(data, "steps", int, *STEPS_RANGE, errors),
+        "width": _size(data, "width", limits, errors, demo=demo),
+        "height": _size(data, "height", limits, errors, demo=demo),
+        "steps": _number(data, "steps", int, *limits.steps, errors, demo=demo),
         "guidance": _number(data, "guidance", float, *GUIDANCE_RANGE, errors),
         "scheduler": _scheduler(data, errors),
         "seed": _seed(data, errors),
         "batch_size": _number(data, "batch_size", int, *BATCH_RANGE, errors),
     }
+    if not errors:
+        _check_cpu_limits(cleaned, errors)
     if errors:
         raise ParameterError(errors)
     return cleaned
+
+
+def cpu_workers_declared() -> bool:
+    """Whether the operator said the workers generate on the CPU (SEIDRA_DEVICE=cpu): then the CPU
+    limits are checked at submit time too. With `auto` only the worker knows its device."""
+    return settings.SEIDRA_DEVICE == "cpu"
+
+
+def _check_cpu_limits(cleaned: dict, errors: dict) -> None:
+    if not cpu_workers_declared():
+        return
+    excess = cpu_limits_excess(
+        width=cleaned["width"], height=cleaned["height"], batch_size=cleaned["batch_size"], steps=cleaned["steps"],
+        max_pixels=settings.SEIDRA_CPU_MAX_PIXELS, max_steps=settings.SEIDRA_CPU_MAX_STEPS,
+    )  # fmt: skip
+    if excess is None:
+        return
+    if excess.field == "steps":
+        errors["steps"] = _("At most %(limit)s steps on this server's CPU workers (%(setting)s).") % {
+            "limit": excess.limit,
+            "setting": excess.setting,
+        }
+    else:
+        errors["batch_size"] = _(
+            "Width × height × images is %(value)s pixels; this server's CPU workers take at most %(limit)s "
+            "(%(setting)s). Choose a smaller size or fewer images."
+        ) % {"value": excess.value, "limit": excess.limit, "setting": excess.setting}

@@ -15,6 +15,7 @@ from .parameters import (
     DEFAULT_SCHEDULER,
     DEFAULTS,
     DEMO_MODEL_SIDES,
+    DEMO_MODEL_STEPS,
     GUIDANCE_RANGE,
     LORA_WEIGHT_RANGE,
     MAX_LORAS,
@@ -24,11 +25,22 @@ from .parameters import (
     SCHEDULERS,
     SIZE_STEP,
     STEPS_RANGE,
+    WIDEST_SIDES,
+    WIDEST_STEPS,
 )
 
+CPU_LIMITS_HELP = (
+    "A worker generating on the CPU refuses jobs over SEIDRA_CPU_MAX_PIXELS (width x height x batch_size) "
+    "or SEIDRA_CPU_MAX_STEPS; with SEIDRA_DEVICE=cpu they are refused here with a 400."
+)
 SIZE_HELP = (
     f"Pixels, a multiple of {SIZE_STEP}: {REAL_MODEL_SIDES[0]}..{REAL_MODEL_SIDES[1]} for SDXL checkpoints, "
-    f"{DEMO_MODEL_SIDES[0]}..{DEMO_MODEL_SIDES[1]} for the demo model."
+    f"{DEMO_MODEL_SIDES[0]}..{DEMO_MODEL_SIDES[1]} for the demo model (its default: {DEMO_MODEL_SIDES[1]}). "
+    + CPU_LIMITS_HELP
+)
+STEPS_HELP = (
+    f"{STEPS_RANGE[0]}..{STEPS_RANGE[1]} for SDXL checkpoints, {DEMO_MODEL_STEPS[0]}..{DEMO_MODEL_STEPS[1]} for the "
+    "demo model. " + CPU_LIMITS_HELP
 )
 
 
@@ -49,12 +61,14 @@ class ImageGenerationSerializer(serializers.Serializer):
         many=True, required=False, max_length=MAX_LORAS, help_text="Each LoRA at most once."
     )
     width = serializers.IntegerField(
-        default=DEFAULTS["width"], min_value=DEMO_MODEL_SIDES[0], max_value=DEMO_MODEL_SIDES[1], help_text=SIZE_HELP
+        default=DEFAULTS["width"], min_value=WIDEST_SIDES[0], max_value=WIDEST_SIDES[1], help_text=SIZE_HELP
     )
     height = serializers.IntegerField(
-        default=DEFAULTS["height"], min_value=DEMO_MODEL_SIDES[0], max_value=DEMO_MODEL_SIDES[1], help_text=SIZE_HELP
+        default=DEFAULTS["height"], min_value=WIDEST_SIDES[0], max_value=WIDEST_SIDES[1], help_text=SIZE_HELP
     )
-    steps = serializers.IntegerField(default=DEFAULTS["steps"], min_value=STEPS_RANGE[0], max_value=STEPS_RANGE[1])
+    steps = serializers.IntegerField(
+        default=DEFAULTS["steps"], min_value=WIDEST_STEPS[0], max_value=WIDEST_STEPS[1], help_text=STEPS_HELP
+    )
     guidance = serializers.FloatField(
         default=DEFAULTS["guidance"], min_value=GUIDANCE_RANGE[0], max_value=GUIDANCE_RANGE[1]
     )

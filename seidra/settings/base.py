@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 import seidra
+from apps.jobs import limits as job_limits  # plain constants: the defaults of the CPU job limits
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -236,6 +237,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's parsers, refusing too-deep JSON and text no database can hold with a 400 (apps/core/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.parsers.SafeJSONParser",
+        "apps.core.parsers.SafeFormParser",
+        "apps.core.parsers.SafeMultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "apps.core.api_errors.json_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -322,6 +329,10 @@ SEIDRA_QUEUE_GRACE_SECONDS = env.int("SEIDRA_QUEUE_GRACE_SECONDS", default=30)  
 SEIDRA_MAX_ATTEMPTS = env.int("SEIDRA_MAX_ATTEMPTS", default=2)  # runs of one job before "worker lost"
 # How the SDXL engine runs (workers/engines/sdxl/runtime.py): "auto" picks from the hardware.
 SEIDRA_DEVICE = env.str("SEIDRA_DEVICE", default="auto")  # auto, cpu, cuda, cuda:1, mps
+# A worker generating on the CPU refuses bigger jobs (width x height x images; steps): one step of a
+# large batch there can take minutes, during which the job cannot be cancelled. Defaults: apps/jobs/limits.py.
+SEIDRA_CPU_MAX_PIXELS = env.int("SEIDRA_CPU_MAX_PIXELS", default=job_limits.CPU_MAX_PIXELS)
+SEIDRA_CPU_MAX_STEPS = env.int("SEIDRA_CPU_MAX_STEPS", default=job_limits.CPU_MAX_STEPS)
 SEIDRA_DTYPE = env.str("SEIDRA_DTYPE", default="auto")  # auto (fp16 on GPUs, fp32 on CPU), fp16, bf16, fp32
 # auto (xFormers when importable on CUDA), sdpa, xformers
 SEIDRA_ATTENTION = env.str("SEIDRA_ATTENTION", default="auto")

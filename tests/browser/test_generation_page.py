@@ -135,3 +135,26 @@ def test_the_jobs_table_cancels_follows_a_worker_live_and_deletes(page, live_url
     page.get_by_label("Status").select_option("SUCCEEDED")
     expect(page).to_have_url(f"{live_url}/jobs/?status=SUCCEEDED&kind=")
     expect(page.locator(".job-item")).to_have_count(1)
+
+
+def test_the_create_form_follows_the_chosen_models_limits(page, live_url, alice, tiny_model):
+    from apps.catalog.models import InstalledModel
+
+    InstalledModel.objects.create(name="sdxl-real", kind="checkpoint", format="diffusers", path="sdxl-real")
+    sign_in(page, live_url, "/create/")
+    size_help, steps_help = page.locator("#id_size_helptext"), page.locator("#id_steps_helptext")
+    expect(size_help).to_contain_text("Width and height from 32 to 512 pixels")  # the demo model, by default
+    page.get_by_label("Model").select_option("sdxl-real")
+    expect(size_help).to_contain_text("Width and height from 512 to 1536 pixels")
+    expect(steps_help).to_contain_text("At most 100 steps with this model.")
+    expect(page.get_by_label("Width")).to_have_attribute("max", "1536")
+    page.get_by_label("Size").select_option("1024x1024")
+
+    page.get_by_label("Model").select_option(DEMO)
+    expect(size_help).to_contain_text("Width and height from 32 to 512 pixels")
+    expect(steps_help).to_contain_text("At most 50 steps with this model.")
+    # The presets are all above the demo model's limit: the form falls back to a custom size it accepts.
+    expect(page.locator('#id_size option[value="1024x1024"]')).to_be_disabled()
+    expect(page.get_by_label("Size")).to_have_value("custom")
+    expect(page.get_by_label("Width")).to_have_attribute("max", "512")
+    expect(page.get_by_label("Steps")).to_have_attribute("max", "50")

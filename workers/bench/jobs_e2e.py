@@ -133,6 +133,7 @@ class Stack:
 
 def _bare_pipeline_seconds(models_dir: Path, parameters: dict, min_seconds: float) -> tuple[float, int]:
     """The pipeline alone, warm, in this process: steps are raised until one call takes >= min_seconds."""
+    from apps.jobs.limits import model_limits
     from workers.engines.sdxl.cache import PipelineCache
     from workers.engines.sdxl.generate import GenerationRequest, generate
     from workers.engines.sdxl.models_dir import model_source
@@ -150,14 +151,16 @@ def _bare_pipeline_seconds(models_dir: Path, parameters: dict, min_seconds: floa
         generate(request, source=source, cache=cache, runtime=runtime)
         return time.perf_counter() - started
 
+    # The model's own step limit (the demo model's is apps/jobs/limits.DEMO_MODEL_STEPS): the jobs must be accepted.
+    most = model_limits(is_demo=source.is_demo).steps[1]
     call(2)  # warm-up: load and first allocations
     call(2)
     steps = 10
     while True:
         median = statistics.median(call(steps) for _ in range(OVERHEAD_RUNS))
-        if median >= min_seconds or steps == 100:
+        if median >= min_seconds or steps == most:
             return median, steps
-        steps = min(100, int(steps * min_seconds * 1.15 / median) + 1)
+        steps = min(most, int(steps * min_seconds * 1.15 / median) + 1)
 
 
 class Client:

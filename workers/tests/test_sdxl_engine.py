@@ -144,7 +144,12 @@ def test_cancel_at_step_k_stops_there(models_dir, cache):
 
 def test_preview_is_a_small_rgb_image_that_changes_as_denoising_goes(models_dir, cache):
     previews = []
-    run(models_dir, cache, replace(BASE, width=128, height=96, steps=4), hook=lambda p: previews.append(p.preview()))
+
+    def hook(progress):
+        if progress.decoding is None:  # denoising steps only, not the cancel checks around the decode
+            previews.append(progress.preview())
+
+    run(models_dir, cache, replace(BASE, width=128, height=96, steps=4), hook=hook)
     assert len(previews) == 4
     assert all(image.size == (16, 12) and image.mode == "RGB" for image in previews)
     first, last = (np.asarray(image, dtype=np.int16) for image in (previews[0], previews[-1]))
@@ -300,3 +305,68 @@ def test_make_tiny_model_writes_the_real_layout_and_lists_it_in_the_catalog(tmp_
     # What the command wrote loads through the same code path as real models.
     result = run(tmp_path, PipelineCache(), replace(BASE, loras=(lora_spec(tmp_path, "seidra-tiny-lora", 1.0),)))
     assert result.images[0].size == (64, 64)
+
+
+def test_the_demo_model_refuses_sizes_and_steps_over_its_limits_naming_them(models_dir, cache):
+    with pytest.raises(InvalidRequest, match="between 32 and 512 for the demo model") as refused:
+        run(models_dir, cache, replace(BASE, width=1536, height=1536, batch_size=4, steps=100))
+    assert refused.value.field == "width"
+    with pytest.raises(InvalidRequest, match="between 1 and 50 for the demo model"):
+        run(models_dir, cache, replace(BASE, steps=51))
+    assert cache.loads == 0
+
+
+def test_a_cpu_device_refuses_jobs_over_its_limits_naming_the_setting(models_dir, cache):
+    small_cpu = replace(CPU, cpu_max_pixels=64 * 64, cpu_max_steps=3)
+    source = model_source(models_dir, TINY_MODEL_NAME)
+    with pytest.raises(InvalidRequest) as refused:
+        generate(replace(BASE, batch_size=2), source=source, cache=cache, runtime=small_cpu)
+    assert refused.value.field == "size"
+    assert "8192 pixels is over this CPU worker's limit of 4096 (SEIDRA_CPU_MAX_PIXELS)" in refused.value.message
+    with pytest.raises(InvalidRequest, match=r"4 steps is over this CPU worker's limit of 3 \(SEIDRA_CPU_MAX_STEPS\)"):
+        generate(replace(BASE, steps=4), source=source, cache=cache, runtime=small_cpu)
+    assert cache.loads == 0
+    # Within the limits it runs.
+    result = generate(BASE, source=source, cache=cache, runtime=small_cpu)
+    assert result.images[0].size == (64, 64)
+    # A GPU has no such limit.
+    from workers.engines.sdxl.generate import validate_request
+
+    gpu = replace(small_cpu, device=torch.device("cuda"))
+    validate_request(replace(BASE, width=1024, height=1024, batch_size=4, steps=100), is_demo=False, runtime=gpu)
+
+
+def test_the_runtime_reads_the_cpu_limits_from_the_settings(settings):
+    settings.SEIDRA_CPU_MAX_PIXELS, settings.SEIDRA_CPU_MAX_STEPS = 1234, 7
+    runtime = runtime_from_settings(settings)
+    assert runtime.on_cpu and (runtime.cpu_max_pixels, runtime.cpu_max_steps) == (1234, 7)
+
+
+def test_cancel_requested_during_the_decode_stops_before_every_image_is_decoded(models_dir, cache):
+    decodes = []
+    run(models_dir, cache)  # load the pipeline, so its VAE can be watched
+    (loaded,) = cache._entries.values()
+    watch = loaded.pipeline.vae.decoder.register_forward_hook(lambda module, args, output: decodes.append(1))
+    calls = []
+
+    def hook(progress):
+        calls.append((progress.step, progress.decoding))
+        if progress.decoding == 1:  # the first image is decoded; cancel before the second
+            progress.cancel()
+
+    try:
+        with pytest.raises(GenerationCancelled) as cancelled:
+            run(models_dir, cache, replace(BASE, batch_size=3), hook=hook)
+    finally:
+        watch.remove()
+    assert cancelled.value.step == BASE.steps
+    assert calls == [(1, None), (2, None), (3, None), (3, 0), (3, 1)]
+    assert len(decodes) == 1  # one image of three decoded, one VAE pass each
+
+
+def test_a_batch_decoded_image_by_image_gives_the_pixels_of_each_seed_alone(models_dir, cache):
+    calls = []
+    batch = run(models_dir, cache, replace(BASE, batch_size=2), hook=lambda p: calls.append(p.decoding))
+    assert calls == [None, None, None, 0, 1, 2]  # before each decode, and once after the last
+    alone = run(models_dir, cache, replace(BASE, seed=1235))
+    assert np.abs(pixels(batch, 1) - pixels(alone)).max() <= 1

@@ -102,7 +102,7 @@ def test_a_random_seed_is_drawn_by_the_worker_and_shown_on_the_output(tiny_model
         ({"loras": [{"name": "no-such-lora", "weight": 0.8}]}, "loras", "no-such-lora"),
         ({"model": "no-such-model", "width": 512, "height": 512}, "model", "no-such-model"),
         ({"prompt": None}, "prompt", "required"),
-        ({"steps": 0}, "steps", "between 1 and 100"),
+        ({"steps": 0}, "steps", "between 1 and 50 on the demo model"),
     ],
 )
 @pytest.mark.django_db

@@ -23,6 +23,7 @@ class Step:
 
     def __init__(self, step: int, total: int) -> None:
         self.step, self.total, self.cancelled = step, total, False
+        self.decoding = None
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -96,3 +97,22 @@ def test_a_job_taken_over_by_another_worker_stops_here(running_job, sent):
     reporter.close()
     running_job.refresh_from_db()
     assert running_job.step == 0  # nothing written over the other worker's progress
+
+
+@pytest.mark.django_db
+def test_the_cancel_checks_around_the_vae_decode_send_nothing_but_see_a_cancel(running_job, sent):
+    reporter = ProgressReporter(job=running_job, worker_name="w", connection=queueing.redis_connection())
+    last = Step(50, 50)
+    reporter(last)
+    assert len(sent) == 1
+    decode = Step(50, 50)
+    decode.decoding = 0
+    reporter(decode)
+    assert not decode.cancelled and len(sent) == 1  # the last step was sent once; the check adds no event
+    queueing.cancel_flag_set(job_id=str(running_job.pk))
+    assert reporter.cancel_watch.requested.wait(5)
+    before_second_image = Step(50, 50)
+    before_second_image.decoding = 1
+    reporter(before_second_image)
+    assert before_second_image.cancelled
+    reporter.close()

@@ -14,8 +14,9 @@ from apps.jobs.services import job_cancel, job_create
 from tests.support.workers import burst_worker_run
 
 QUICK = {"prompt": "a red fox", "width": 32, "height": 32, "steps": 1, "seed": 7}
-# A few seconds on two CPU cores with the tiny model: long enough to act while it runs.
-LONG = {"prompt": "a slow job", "width": 64, "height": 64, "steps": 80, "batch_size": 2, "seed": 3}
+# A few seconds on two CPU cores with the tiny model: long enough to act while it runs (within the demo
+# model's limits, apps/jobs/limits.py: 50 steps, so larger images than 64 x 64 for the same length).
+LONG = {"prompt": "a slow job", "width": 96, "height": 96, "steps": 50, "batch_size": 2, "seed": 3}
 
 
 def wait_for(condition, *, timeout: float = 180, what: str = "condition", worker=None):

@@ -6,17 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
+from diffusers.utils.torch_utils import get_module_execution_device
 from PIL import Image
 
 from apps.jobs.limits import (
     BATCH_RANGE,
-    DEMO_MODEL_SIDES,
     GUIDANCE_RANGE,
     LORA_WEIGHT_RANGE,
     MAX_SEED,
-    REAL_MODEL_SIDES,
     SIZE_STEP,
-    STEPS_RANGE,
+    cpu_limits_excess,
+    model_limits,
 )
 
 from .cache import LoadedPipeline, PipelineCache
@@ -45,13 +45,16 @@ class GenerationRequest:
 
 @dataclass
 class StepProgress:
-    """Handed to the step hook after every denoising step. The hook may call `cancel()` (the run
-    stops before the next step) and `preview()` (a small RGB image from the latents)."""
+    """Handed to the step hook after every denoising step, then before each image's VAE decode and
+    once after the last (`decoding` set: the index of the image about to be decoded, or the batch
+    size when all are). The hook may call `cancel()` (the run stops there) and `preview()` (a small
+    RGB image from the latents)."""
 
     step: int  # steps done, 1..total
     total: int
     latents: torch.Tensor
     cancelled: bool = False
+    decoding: int | None = None
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -73,17 +76,35 @@ class GenerationResult:
     retried_after_oom: bool = False
 
 
-def validate_request(request: GenerationRequest, *, is_demo: bool) -> GenerationRequest:
-    """Refuse out-of-range values with the field's name, rather than silently correcting them."""
+def _cpu_limit_message(excess, request: GenerationRequest) -> str:
+    if excess.field == "steps":
+        return (
+            f"{request.steps} steps is over this CPU worker's limit of {excess.limit} ({excess.setting}): "
+            f"lower the steps, or raise {excess.setting} on the worker."
+        )
+    return (
+        f"{request.width}x{request.height} x {request.batch_size} images = {excess.value} pixels is over this CPU "
+        f"worker's limit of {excess.limit} ({excess.setting}): lower the size or the batch, or raise "
+        f"{excess.setting} on the worker."
+    )
+
+
+def validate_request(request: GenerationRequest, *, is_demo: bool, runtime: Runtime | None = None) -> GenerationRequest:
+    """Refuse out-of-range values with the field's name, rather than silently correcting them. The
+    bounds are the model's (apps/jobs/limits.py), and on a CPU device also the runtime's CPU limits."""
     if not request.prompt.strip():
         raise InvalidRequest("prompt", "must not be empty")
-    low, high = DEMO_MODEL_SIDES if is_demo else REAL_MODEL_SIDES
+    limits = model_limits(is_demo=is_demo)
+    which = "the demo model" if is_demo else "this model"
+    low, high = limits.sides
     for name in ("width", "height"):
         value = getattr(request, name)
         if value % SIZE_STEP or not low <= value <= high:
-            raise InvalidRequest(name, f"{value} must be a multiple of {SIZE_STEP} between {low} and {high}")
-    if not STEPS_RANGE[0] <= request.steps <= STEPS_RANGE[1]:
-        raise InvalidRequest("steps", f"{request.steps} must be between {STEPS_RANGE[0]} and {STEPS_RANGE[1]}")
+            message = f"{value} must be a multiple of {SIZE_STEP} between {low} and {high} for {which}"
+            raise InvalidRequest(name, message)
+    low, high = limits.steps
+    if not low <= request.steps <= high:
+        raise InvalidRequest("steps", f"{request.steps} must be between {low} and {high} for {which}")
     low, high = GUIDANCE_RANGE
     if not low <= request.guidance <= high:
         raise InvalidRequest("guidance", f"{request.guidance} must be between {low:g} and {high:g}")
@@ -96,11 +117,21 @@ def validate_request(request: GenerationRequest, *, is_demo: bool) -> Generation
         low, high = LORA_WEIGHT_RANGE
         if not low <= lora.weight <= high:
             raise InvalidRequest("loras", f"weight {lora.weight} of '{lora.name}' must be between {low:g} and {high:g}")
+    if runtime is not None and runtime.on_cpu:
+        # One denoising step or VAE decode of a big job takes minutes on a CPU, and cannot be cancelled midway.
+        excess = cpu_limits_excess(
+            width=request.width, height=request.height, batch_size=request.batch_size, steps=request.steps,
+            max_pixels=runtime.cpu_max_pixels, max_steps=runtime.cpu_max_steps,
+        )  # fmt: skip
+        if excess is not None:
+            raise InvalidRequest(excess.field, _cpu_limit_message(excess, request))
     seed = request.seed if request.seed is not None else random.randint(0, MAX_SEED)
     return replace(request, seed=seed, scheduler=scheduler_key(request.scheduler))
 
 
 def _denoise(loaded: LoadedPipeline, request: GenerationRequest, seeds: list[int], hook: StepHook | None):
+    """The latents of the whole batch; decoded image by image afterwards (_decode)."""
+
     def on_step_end(pipeline, step_index: int, _timestep, callback_kwargs: dict) -> dict:
         if hook is not None:
             progress = StepProgress(step=step_index + 1, total=request.steps, latents=callback_kwargs["latents"])
@@ -120,9 +151,54 @@ def _denoise(loaded: LoadedPipeline, request: GenerationRequest, seeds: list[int
         guidance_scale=request.guidance,
         num_images_per_prompt=request.batch_size,
         generator=generators,
+        output_type="latent",
         callback_on_step_end=on_step_end,
         callback_on_step_end_tensor_inputs=["latents"],
     ).images
+
+
+def _check_cancel(hook: StepHook | None, request: GenerationRequest, latents: torch.Tensor, decoding: int) -> None:
+    if hook is None:
+        return
+    progress = StepProgress(step=request.steps, total=request.steps, latents=latents, decoding=decoding)
+    hook(progress)
+    if progress.cancelled:
+        raise GenerationCancelled(progress.step)
+
+
+@torch.no_grad()
+def _decode(loaded: LoadedPipeline, request: GenerationRequest, latents: torch.Tensor, hook: StepHook | None):
+    """The VAE decode of StableDiffusionXLPipeline, one image at a time: a large decode is the longest
+    uninterruptible part of a job on a CPU, so the cancel flag is checked before and after each image."""
+    pipeline = loaded.pipeline
+    vae = pipeline.vae
+    # The SDXL VAE overflows in fp16 unless it is the fp16-fix one (force_upcast false).
+    upcast = vae.dtype == torch.float16 and vae.config.force_upcast
+    if upcast:
+        vae.to(dtype=torch.float32)
+    try:
+        dtype = next(iter(vae.post_quant_conv.parameters())).dtype
+        mean, std = getattr(vae.config, "latents_mean", None), getattr(vae.config, "latents_std", None)
+        images = []
+        for index in range(latents.shape[0]):
+            _check_cancel(hook, request, latents, decoding=index)
+            latent = latents[index : index + 1].to(dtype)
+            if mean is not None and std is not None:
+                latent_mean = torch.tensor(mean).view(1, 4, 1, 1).to(latent.device, latent.dtype)
+                latent_std = torch.tensor(std).view(1, 4, 1, 1).to(latent.device, latent.dtype)
+                latent = latent * latent_std / vae.config.scaling_factor + latent_mean
+            else:
+                latent = latent / vae.config.scaling_factor
+            image = vae.decode(latent.to(get_module_execution_device(vae)), return_dict=False)[0]
+            if getattr(pipeline, "watermark", None) is not None:
+                image = pipeline.watermark.apply_watermark(image)
+            images.extend(pipeline.image_processor.postprocess(image, output_type="pil"))
+        _check_cancel(hook, request, latents, decoding=len(images))
+    finally:
+        if upcast:
+            vae.to(dtype=torch.float16)
+        pipeline.maybe_free_model_hooks()  # offloaded memory modes: the VAE leaves the GPU again
+    return images
 
 
 def _oom_message(request: GenerationRequest, mode: MemoryMode) -> str:
@@ -143,8 +219,8 @@ def generate(
 ) -> GenerationResult:
     started = time.perf_counter()
 
-    # 1. Check the parameters against the model's limits; draw the seed when none is given.
-    request = validate_request(request, is_demo=source.is_demo)
+    # 1. Check the parameters against the model's limits (and a CPU's); draw the seed when none is given.
+    request = validate_request(request, is_demo=source.is_demo, runtime=runtime)
 
     # 2. Take the resident pipeline: loaded on first use only, then shared by every job.
     loaded = cache.get(source, runtime)
@@ -158,10 +234,11 @@ def generate(
     # 5. One seed per image (seed, seed+1, ...), so any image of a batch can be made again alone.
     seeds = [(request.seed + offset) % (MAX_SEED + 1) for offset in range(request.batch_size)]
 
-    # 6. Denoise. On CUDA out-of-memory, step down to the next lighter memory mode and retry once.
+    # 6. Denoise, then decode image by image (cancel is checked after each step and around each decode).
+    #    On CUDA out-of-memory, step down to the next lighter memory mode and retry once.
     retried = False
     try:
-        images = _denoise(loaded, request, seeds, hook)
+        images = _decode(loaded, request, _denoise(loaded, request, seeds, hook), hook)
     except torch.OutOfMemoryError as error:
         lighter = MemoryMode.lighter_than(loaded.memory_mode)
         if lighter is None:
@@ -169,7 +246,7 @@ def generate(
         apply_memory_mode(loaded.pipeline, runtime, lighter)
         loaded.memory_mode, retried = lighter, True
         try:
-            images = _denoise(loaded, request, seeds, hook)
+            images = _decode(loaded, request, _denoise(loaded, request, seeds, hook), hook)
         except torch.OutOfMemoryError as second_error:
             raise EngineError(_oom_message(request, lighter)) from second_error
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
+from apps.jobs.limits import CPU_MAX_PIXELS, CPU_MAX_STEPS
+
 from .errors import EngineError
 from .memory import MemoryMode, recommended_memory_mode
 
@@ -23,6 +25,13 @@ class Runtime:
     compile: bool = False
     compile_backend: str = "inductor"
     compile_lora_rank: int = 64  # largest total LoRA rank a compiled pipeline can hot-swap in
+    # Jobs a CPU device refuses (SEIDRA_CPU_MAX_PIXELS / _STEPS): width x height x images, and steps.
+    cpu_max_pixels: int = CPU_MAX_PIXELS
+    cpu_max_steps: int = CPU_MAX_STEPS
+
+    @property
+    def on_cpu(self) -> bool:
+        return self.device.type == "cpu"
 
     @property
     def dtype_name(self) -> str:
@@ -113,4 +122,6 @@ def runtime_from_settings(settings) -> Runtime:
         compile=getattr(settings, "SEIDRA_COMPILE", False),
         compile_backend=getattr(settings, "SEIDRA_COMPILE_BACKEND", "inductor"),
         compile_lora_rank=getattr(settings, "SEIDRA_COMPILE_LORA_RANK", 128),
+        cpu_max_pixels=getattr(settings, "SEIDRA_CPU_MAX_PIXELS", CPU_MAX_PIXELS),
+        cpu_max_steps=getattr(settings, "SEIDRA_CPU_MAX_STEPS", CPU_MAX_STEPS),
     )

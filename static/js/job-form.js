@@ -1,0 +1,45 @@
+// The create form follows the chosen model's limits (carried by its <option> as data-*): the help
+// texts next to size and steps, the inputs' bounds, and the size presets it accepts. The server
+// checks the same limits (apps/jobs/limits.py); this only says them before submitting.
+(function () {
+  "use strict";
+
+  function applyLimits(form) {
+    var model = form.querySelector("#id_model");
+    var option = model && model.selectedOptions[0];
+    if (!option || !option.dataset.maxSide) return;
+    var data = option.dataset;
+    ["#id_width", "#id_height"].forEach(function (selector) {
+      var input = form.querySelector(selector);
+      if (!input) return;
+      input.min = data.minSide;
+      input.max = data.maxSide;
+      if (input.value && Number(input.value) > Number(data.maxSide)) input.value = data.maxSide;
+    });
+    var steps = form.querySelector("#id_steps");
+    if (steps) { steps.min = data.minSteps; steps.max = data.maxSteps; }
+    var sizeHelp = form.querySelector("#id_size_helptext");
+    if (sizeHelp) sizeHelp.textContent = data.sizeHelp;
+    var stepsHelp = form.querySelector("#id_steps_helptext");
+    if (stepsHelp) stepsHelp.textContent = data.stepsHelp;
+    var size = form.querySelector("#id_size");
+    if (!size) return;
+    var maxSide = Number(data.maxSide);
+    Array.prototype.forEach.call(size.options, function (preset) {
+      var sides = /^(\d+)x(\d+)$/.exec(preset.value);
+      preset.disabled = Boolean(sides) && (Number(sides[1]) > maxSide || Number(sides[2]) > maxSide);
+    });
+    if (size.selectedOptions[0] && size.selectedOptions[0].disabled) size.value = "custom";
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "id_model" && event.target.form) applyLimits(event.target.form);
+  });
+  // On load, and whenever htmx swaps the form back in (with its errors) after a submit.
+  function applyAll() {
+    var form = document.getElementById("create-form");
+    if (form) applyLimits(form);
+  }
+  document.addEventListener("DOMContentLoaded", applyAll);
+  document.addEventListener("htmx:afterSettle", applyAll);
+})();
