@@ -23,7 +23,7 @@ def _first_message(detail) -> str:
 
 def json_exception_handler(exc, context):
     if isinstance(exc, SeidraError):
-        return Response({"detail": exc.message, "message": exc.message}, status=exc.status)
+        return Response({"detail": exc.message, "message": exc.message}, status=exc.status, headers=exc.headers())
     if isinstance(exc, ParameterError):
         # Services validate input once for pages and API alike; their field errors take DRF's
         # shape here so API clients read every 400 the same way (`message` + `errors`).

@@ -5,15 +5,20 @@ from dataclasses import dataclass
 
 
 class SeidraError(Exception):
-    """A failure a person can act on. `status` is the HTTP status the API answers with."""
+    """A failure a person can act on. `status` is the HTTP status the API answers with;
+    `retry_after` (seconds) becomes a Retry-After header, which every 429 carries."""
 
     status = 400
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.retry_after = retry_after
         if status is not None:
             self.status = status
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
 
 
 @dataclass

@@ -54,6 +54,11 @@ def _queued_count(owner: User) -> int:
     return Job.objects.filter(owner=owner, status=JobStatus.QUEUED).count()
 
 
+# Retry-After of the "queue full" 429: a hint only, since a slot frees when one of the user's jobs
+# starts; about one SDXL job at 30 steps on the reference GPU.
+QUEUE_FULL_RETRY_AFTER = 30
+
+
 def _check_queue_limit(owner: User) -> None:
     limit = settings.SEIDRA_MAX_QUEUED_PER_USER
     if _queued_count(owner) >= limit:
@@ -61,6 +66,7 @@ def _check_queue_limit(owner: User) -> None:
             _("You already have %(count)s jobs waiting, the most allowed. Wait for one to start, or cancel one.")
             % {"count": limit},
             status=429,
+            retry_after=QUEUE_FULL_RETRY_AFTER,
         )
 
 

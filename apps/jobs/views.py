@@ -45,6 +45,12 @@ def _job_or_404(request: HttpRequest, job_id) -> Job:
 # --- Create ---------------------------------------------------------------------------------------
 
 
+def _with_headers(response: HttpResponse, headers: dict[str, str]) -> HttpResponse:
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
 @login_required
 def job_create_page(request: HttpRequest) -> HttpResponse:
     models = list(model_list(kind="checkpoint"))
@@ -54,7 +60,7 @@ def job_create_page(request: HttpRequest) -> HttpResponse:
         loras=list(lora_list()),
         default_model=default_model_name(),
     )
-    job, status = None, 200
+    job, status, retry_headers = None, 200, {}
     if request.method == "POST":
         status = 400
         if form.is_valid():  # without a model, the validator names the missing one
@@ -64,15 +70,16 @@ def job_create_page(request: HttpRequest) -> HttpResponse:
                 form.add_parameter_errors(error)
             except SeidraError as error:  # the queue limit (429)
                 form.add_error(None, error.message)
-                status = error.status
+                status, retry_headers = error.status, error.headers()
     if request.htmx and request.method == "POST":
         # The form again (the values stay for the next try), and the new job on top of the list.
-        return render(request, "jobs/_job-create-response.html", {"form": form, "job": job})
+        response = render(request, "jobs/_job-create-response.html", {"form": form, "job": job})
+        return _with_headers(response, retry_headers)
     if job is not None:
         messages.success(request, _("Job queued. It appears in Recent jobs with its live progress."))
         return redirect("core:create")
     context = {"form": form, "has_models": bool(models), "recent_jobs": job_list(owner=request.user)[:RECENT_JOBS]}
-    return render(request, "jobs/job-create.html", context, status=status)
+    return _with_headers(render(request, "jobs/job-create.html", context, status=status), retry_headers)
 
 
 # --- List and detail ------------------------------------------------------------------------------

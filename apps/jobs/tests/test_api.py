@@ -140,7 +140,7 @@ def test_the_eleventh_waiting_job_is_refused_with_429(tiny_model, alice, bob, se
     for _ in range(10):
         assert client.post(SUBMIT, QUICK, format="json").status_code == 201
     response = client.post(SUBMIT, QUICK, format="json")
-    assert response.status_code == 429
+    assert response.status_code == 429 and response["Retry-After"] == "30"
     assert "10 jobs waiting" in response.json()["message"]
     assert Job.objects.filter(owner=alice).count() == 10
     # The limit is per user.

@@ -167,10 +167,10 @@ def test_the_queue_limit_is_shown_as_a_form_error(client, alice, tiny_model, set
     settings.SEIDRA_MAX_QUEUED_PER_USER = 1
     make_job(alice, status=JobStatus.QUEUED)
     response = client.post("/create/", VALID)
-    assert response.status_code == 429
+    assert response.status_code == 429 and response["Retry-After"] == "30"
     assert "You already have 1 jobs waiting, the most allowed." in response.content.decode()
     response = client.post("/create/", VALID, **HTMX)
-    assert response.status_code == 200
+    assert response.status_code == 200 and response["Retry-After"] == "30"  # htmx swaps 200s only
     error = re.search(r'<div class="form-error" role="alert">(.*?)</div>', response.content.decode(), re.S).group(1)
     assert "You already have 1 jobs waiting" in error
     assert Job.objects.filter(owner=alice).count() == 1
