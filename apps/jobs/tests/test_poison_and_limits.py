@@ -235,7 +235,9 @@ async def test_a_deeply_nested_websocket_frame_is_ignored_and_the_socket_keeps_s
 
     user = await sync_to_async(user_factory)()
     token = await sync_to_async(access_token_create)(username=user.username, hours=1)
-    headers = [(b"origin", b"http://localhost"), (b"authorization", f"Bearer {token}".encode())]
+    # Host too: the origin check compares the Origin with the site the handshake addressed.
+    headers = [(b"host", b"localhost"), (b"origin", b"http://localhost")]
+    headers.append((b"authorization", f"Bearer {token}".encode()))
     communicator = WebsocketCommunicator(application, "/ws/jobs/", headers=headers)
     connected, _ = await communicator.connect(timeout=5)
     assert connected
