@@ -96,19 +96,13 @@ class Stack:
         self.processes.append(
             subprocess.Popen(
                 [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "seidra.asgi:application"],
-                cwd=settings.BASE_DIR,
-                env=self.env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                cwd=settings.BASE_DIR, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         )
         self.processes.append(
             subprocess.Popen(
                 [sys.executable, "manage.py", "rqworker", "gpu", "--name", WORKER_NAME],
-                cwd=settings.BASE_DIR,
-                env=self.env(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                cwd=settings.BASE_DIR, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         )
         # Ready when the web answers and the worker waits for jobs: its engine imported and its
