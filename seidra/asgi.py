@@ -19,7 +19,7 @@ from seidra.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # Not Django's ASGI handler: it runs sync views one at a time (see seidra/http_threads.py).
+        # Django's WSGI handler on a bounded thread pool, not its ASGI handler (see seidra/http_threads.py).
         "http": ThreadPoolWsgiToAsgi(django_wsgi_app, threads=settings.SEIDRA_HTTP_THREADS),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(JwtHeaderAuthMiddleware(URLRouter(websocket_urlpatterns)))

@@ -1,11 +1,13 @@
-"""HTTP through Django's WSGI handler on a pool of threads, inside the ASGI server.
+"""HTTP through Django's WSGI handler on a bounded pool of threads, inside the ASGI server.
 
-Django's own ASGI handler runs every sync view and middleware in one shared thread
-(`sync_to_async(thread_sensitive=True)`), so a daphne process served pages one at a time and a
-~1 s Argon2 login stalled every other request. Here each request runs the whole WSGI cycle
+Django's ASGI handler runs each request's sync middleware and view on a thread of its own
+(a per-request ThreadSensitiveContext): a burst of requests starts as many threads, each with its
+own database connection, and a FileResponse (a media download) is read whole into memory
+because its iterator is synchronous. Here each request runs the whole WSGI cycle
 (request_started, middleware, view, response.close() and request_finished, hence the database
-connection clean-up) in one thread of a bounded pool: requests overlap on database I/O and on
-password hashing (argon2-cffi releases the GIL). Websockets stay on Channels, on the event loop.
+connection clean-up) in one thread of a pool of SEIDRA_HTTP_THREADS: requests still overlap on
+database I/O and password hashing, threads and connections stay bounded, files are streamed in
+blocks. Websockets stay on Channels, on the event loop.
 """
 
 from concurrent.futures import ThreadPoolExecutor

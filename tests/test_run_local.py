@@ -74,6 +74,7 @@ def running_server(tmp_path):
         SEIDRA_REDIS_DIR=str(tmp_path / "redis"),
         SEIDRA_MODELS_DIR=str(tmp_path / "models"),
         SEIDRA_STOP_TIMEOUT=str(STOP_TIMEOUT),
+        SEIDRA_WEB_PROCESSES="2",  # the launcher's several-process path, end to end
     )
     log = (tmp_path / "run.log").open("w")
     process = subprocess.Popen(
@@ -152,7 +153,7 @@ def test_sigterm_stops_web_and_worker_first_then_redis_and_leaves_nothing_runnin
     _wait_for_worker(url)
     children = _descendants(process.pid)
     web_processes = {pid for pid in children if b"daphne" in _command_line(pid)}
-    assert len(web_processes) == 2, "make run starts SEIDRA_WEB_PROCESSES (default 2) daphne processes"
+    assert len(web_processes) == 2, "make run starts SEIDRA_WEB_PROCESSES daphne processes"
     (worker,) = [pid for pid in children if b"rqworker" in _command_line(pid)]
     deadline = time.monotonic() + 120
     while not _catches_sigterm(worker) and time.monotonic() < deadline:

@@ -69,8 +69,8 @@ def test_a_request_waiting_on_the_database_does_not_hold_up_other_requests(live_
                 assert not waiting.done(), f"the request ended before touching the database: {waiting.result()}"
                 threading.Event().wait(0.05)
 
-            # Another request through Django (static files are served by its middleware) answers meanwhile:
-            # with Django's ASGI handler it queued behind the first one in the single sync thread.
+            # Another request through Django (static files are served by its middleware) answers meanwhile;
+            # behind a single thread (asgiref's plain WsgiToAsgi, thread_sensitive) it would wait for the first.
             with urllib.request.urlopen(f"{live_url}/static/css/seidra.css", timeout=busy_timeout / 2) as response:
                 assert response.status == 200
                 assert b"{" in response.read()

@@ -318,8 +318,10 @@ SEIDRA_CATALOG_FILE = Path(env.str("SEIDRA_CATALOG_FILE", default=str(BASE_DIR /
 # password hashing (which releases the GIL). Each thread holds its own database connection.
 SEIDRA_HTTP_THREADS = env.int("SEIDRA_HTTP_THREADS", default=8)
 # daphne processes accepting on one listening socket (`make run`, the Docker and systemd start
-# scripts): Python code of views runs on several cores.
-SEIDRA_WEB_PROCESSES = env.int("SEIDRA_WEB_PROCESSES", default=2)
+# scripts): Python code of views then runs on several cores. One by default: on 2 cores a second
+# process measured no better (ops/README.md), and the local-memory cache (throttling counters) is
+# per process.
+SEIDRA_WEB_PROCESSES = env.int("SEIDRA_WEB_PROCESSES", default=1)
 # Passwords one web process hashes at a time (Argon2, ~0.3-1 s of CPU each), at a lower CPU priority
 # (seidra/password_hashing.py): concurrent logins queue among themselves instead of taking every core.
 SEIDRA_PASSWORD_HASH_THREADS = env.int("SEIDRA_PASSWORD_HASH_THREADS", default=1)
