@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help setup run test lint rotate-demo-user token messages clean bench bench-web tiny-model models
+.PHONY: help setup run test test-loaded lint rotate-demo-user token messages clean bench bench-web tiny-model models
 
 help: ## List the targets
 	@echo "SEIDRA Ultimate - make targets:"
@@ -44,6 +44,10 @@ test: setup ## Lint, Django checks and the whole pytest suite (browser tests inc
 	$(VENV)/bin/ruff check .
 	DJANGO_SETTINGS_MODULE=seidra.settings.test $(PY) manage.py check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-loaded: setup ## make test while stress-ng loads the cores (LOAD_CPUS=4 hogs): it must pass on a busy machine
+	@ops/scripts/system-packages.sh --required stress-ng
+	@ops/scripts/test-under-load.sh
 
 lint: $(VENV)/.installed ## Ruff only
 	$(VENV)/bin/ruff check .

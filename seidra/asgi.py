@@ -10,10 +10,10 @@ django_wsgi_app = get_wsgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from apps.accounts.ws_auth import JwtHeaderAuthMiddleware  # noqa: E402
+from apps.core.ws_origin import SameOriginValidator  # noqa: E402
 from seidra.http_threads import ThreadPoolWsgiToAsgi  # noqa: E402
 from seidra.routing import websocket_urlpatterns  # noqa: E402
 
@@ -21,7 +21,8 @@ application = ProtocolTypeRouter(
     {
         # Django's WSGI handler on a bounded thread pool, not its ASGI handler (see seidra/http_threads.py).
         "http": ThreadPoolWsgiToAsgi(django_wsgi_app, threads=settings.SEIDRA_HTTP_THREADS),
-        "websocket": AllowedHostsOriginValidator(
+        # Scheme, host and port of the Origin against the site's own or CSRF_TRUSTED_ORIGINS (apps/core/ws_origin.py).
+        "websocket": SameOriginValidator(
             AuthMiddlewareStack(JwtHeaderAuthMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }

@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.core.metrics_access import metrics_view
+
 urlpatterns = [
     path("", include("apps.core.urls")),
     path("accounts/", include("allauth.urls")),
@@ -12,7 +14,8 @@ urlpatterns = [
     path("media/", include("apps.gallery.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("seidra.api_urls")),
-    path("", include("django_prometheus.urls")),
+    # Prometheus scrapes only: allowed addresses or the token, 404 for anyone else (apps/core/metrics_access.py).
+    path("metrics", metrics_view, name="prometheus-django-metrics"),
 ]
 
 handler404 = "apps.core.views.not_found"

@@ -1,16 +1,27 @@
-"""Token and account endpoints (seed section 7). Thin: authentication is simplejwt's, lockout axes'."""
+"""Token and account endpoints (seed section 7). Thin: authentication is simplejwt's, lockout axes',
+whether a token is still good apps.accounts.tokens'."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenViewBase
 
-from .lockout import lockout_message
-from .serializers import MeSerializer, PasswordAwareTokenRefreshSerializer
+from .lockout import lockout_payload
+from .serializers import MeSerializer, TokenRefreshSerializer, TokenVerifySerializer
+
+
+class LoginRefused(APIException):
+    """429 with Retry-After (DRF adds the header from `wait`) and the project's error shape."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, request: Request) -> None:
+        payload, self.wait = lockout_payload(request)
+        super().__init__(detail={"detail": payload["detail"], "code": payload["code"]})
 
 
 class TokenObtainApi(TokenObtainPairView):
@@ -20,16 +31,22 @@ class TokenObtainApi(TokenObtainPairView):
         try:
             return super().post(request, *args, **kwargs)
         except AuthenticationFailed:
-            # axes flags the request when the credentials are (or just became) locked out.
+            # The login guard or axes flags the request when the address or the account is locked out.
             if getattr(request, "axes_locked_out", False):
-                raise Throttled(detail=lockout_message()) from None
+                raise LoginRefused(request) from None
             raise
 
 
-class TokenRefreshApi(TokenRefreshView):
+class TokenRefreshApi(TokenViewBase):
     """POST a refresh token, get a new access token and a new refresh token (the old one is blacklisted)."""
 
-    serializer_class = PasswordAwareTokenRefreshSerializer
+    serializer_class = TokenRefreshSerializer
+
+
+class TokenVerifyApi(TokenViewBase):
+    """POST a token: 200 while every API endpoint would accept it, 401 (with the reason) otherwise."""
+
+    serializer_class = TokenVerifySerializer
 
 
 class MeApi(APIView):

@@ -1,12 +1,13 @@
 """API shapes for accounts and tokens."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.utils import get_md5_hash_password
+from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
+
+from .tokens import token_user_get
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -16,19 +17,36 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PasswordAwareTokenRefreshSerializer(TokenRefreshSerializer):
-    """simplejwt checks the password digest on access tokens only; a refresh token issued before
-    a password change must not mint new access tokens either."""
+class TokenRefreshSerializer(serializers.Serializer):
+    """A refresh token that token_user_get accepts buys a new access token and, rotated, a new
+    refresh token; the old one is blacklisted. A bad token is a 401 (the view turns TokenError into one)."""
+
+    refresh = serializers.CharField()
+    access = serializers.CharField(read_only=True)
 
     def validate(self, attrs):
         refresh = RefreshToken(attrs["refresh"])
-        user = (
-            get_user_model()
-            .objects.filter(**{api_settings.USER_ID_FIELD: refresh.payload.get(api_settings.USER_ID_CLAIM)})
-            .first()
-        )
-        if user is not None and refresh.payload.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(
-            user.password
-        ):
-            raise AuthenticationFailed("The user's password has been changed.", code="password_changed")
-        return super().validate(attrs)
+        token_user_get(refresh)
+        data = {"access": str(refresh.access_token)}
+        if api_settings.ROTATE_REFRESH_TOKENS:
+            if api_settings.BLACKLIST_AFTER_ROTATION:
+                _blacklisted, created = refresh.blacklist()
+                if not created:
+                    # Two refreshes of one token at the same moment: only the first gets a new pair.
+                    raise InvalidToken(_("Token is blacklisted"))
+            refresh.set_jti()
+            refresh.set_exp()
+            refresh.set_iat()
+            refresh.outstand()
+            data["refresh"] = str(refresh)
+        return data
+
+
+class TokenVerifySerializer(serializers.Serializer):
+    """Any token (access or refresh): 200 with an empty body when token_user_get accepts it."""
+
+    token = serializers.CharField(write_only=True)
+
+    def validate(self, attrs):
+        token_user_get(UntypedToken(attrs["token"]))
+        return {}

@@ -4,8 +4,9 @@ using their session (AuthMiddlewareStack, below this middleware)."""
 
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+
+from .tokens import JwtAuthentication
 
 
 def _bearer_token(scope) -> bytes | None:
@@ -18,9 +19,9 @@ def _bearer_token(scope) -> bytes | None:
 
 @database_sync_to_async
 def _user_for_token(raw: bytes):
-    authentication = JWTAuthentication()
+    authentication = JwtAuthentication()
     try:
-        # get_user also refuses a token issued before the password changed (simplejwt's revoke check).
+        # The same checks as the API (apps.accounts.tokens): revoked, deleted or disabled users are refused.
         return authentication.get_user(authentication.get_validated_token(raw))
     except (InvalidToken, TokenError, AuthenticationFailed):
         return AnonymousUser()

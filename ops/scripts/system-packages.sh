@@ -12,6 +12,7 @@ declare -A probe=(
   [gettext]=/usr/bin/msgfmt
   [chromium]=/usr/bin/chromium
   [chromium-driver]=/usr/bin/chromedriver
+  [stress-ng]=/usr/bin/stress-ng
 )
 
 missing=()

@@ -1,9 +1,11 @@
 """Settings shared by every role. The only place that reads the environment (and `.env`)."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 import seidra
@@ -60,6 +62,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy; outside WhiteNoise, so static files get them too.
+    "apps.core.security_headers.security_headers_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -152,10 +156,11 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # --- Authentication
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    # First, so a locked-out user is refused before any password is checked.
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # First, so a locked-out address or account is refused before any password is hashed.
+    "apps.accounts.backends.LoginGuardBackend",
+    # allauth's backend with usernames matched through apps.accounts.usernames.username_key, the
+    # same key the lockout counts under; the only one, so a failure hashes the password once.
+    "apps.accounts.backends.UsernameBackend",
 ]
 PASSWORD_HASHERS = [
     # Argon2, hashed on a few low-priority threads so logins cannot starve other requests.
@@ -191,26 +196,43 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = False
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 
-# django-axes: lock out a username + IP pair after repeated failures, on pages and the token API.
+# django-axes: lock out a username + client address pair after repeated failures, on the login
+# page, the token API and the admin login (apps/accounts/lockout.py). Usernames are counted by
+# their normalised key, so `BOB` and `bob` share one count.
 AXES_FAILURE_LIMIT = env.int("SEIDRA_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("SEIDRA_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "apps.accounts.lockout.username_from_request"
+AXES_CLIENT_IP_CALLABLE = "apps.core.client_address.client_address"
 AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-# Behind N reverse proxies, the client address is read from X-Forwarded-For; otherwise only
-# REMOTE_ADDR is trusted (a client could forge the header to dodge the lockout).
+# Failed logins one client address may make within SEIDRA_LOGIN_COOLOFF_MINUTES, whatever the
+# usernames, before every login from it is refused (429) without hashing a password; 0: no limit.
+SEIDRA_LOGIN_ADDRESS_LIMIT = env.int("SEIDRA_LOGIN_ADDRESS_LIMIT", default=20)
+# Behind N reverse proxies, the client address is the Nth entry from the right of X-Forwarded-For
+# (apps/core/client_address.py); with 0 the header is ignored and only REMOTE_ADDR is trusted
+# (a client could forge the header to dodge the lockout).
 SEIDRA_TRUSTED_PROXY_COUNT = env.int("SEIDRA_TRUSTED_PROXY_COUNT", default=0)
-if SEIDRA_TRUSTED_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = SEIDRA_TRUSTED_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+# --- /metrics (apps/core/metrics_access.py): Prometheus text for these client addresses (addresses or
+# CIDRs, comma-separated) or for `Authorization: Bearer <SEIDRA_METRICS_TOKEN>`; 404 for anyone else.
+SEIDRA_METRICS_ALLOW = env.list("SEIDRA_METRICS_ALLOW", default=["127.0.0.1/8", "::1"])
+SEIDRA_METRICS_TOKEN = env.str("SEIDRA_METRICS_TOKEN", default="")  # empty: no token access
+for _entry in SEIDRA_METRICS_ALLOW:
+    try:
+        ipaddress.ip_network(_entry, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"SEIDRA_METRICS_ALLOW: {_entry!r} is not an IP address or network (e.g. 10.0.0.0/8,::1)"
+        ) from None
 
 # --- REST API and JWT (seed section 7)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # simplejwt's Bearer tokens, checked by apps.accounts.tokens like the verify and refresh endpoints.
+        "apps.accounts.tokens.JwtAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -245,6 +267,9 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: works offline, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge from validator.swagger.io: it would send our schema's address to a third party, and the
+    # Content-Security-Policy blocks its image anyway.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
 }
 SIMPLE_JWT = {

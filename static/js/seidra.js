@@ -39,6 +39,14 @@
 
   document.addEventListener("DOMContentLoaded", function () { listen(1000); });
 
+  // Forms marked data-submit-on-change submit when a field changes (language switch, job filters);
+  // here rather than in an onchange attribute, which the Content-Security-Policy does not run.
+  // requestSubmit() fires the submit event, so htmx still boosts the job filters.
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest ? event.target.closest("form[data-submit-on-change]") : null;
+    if (form) form.requestSubmit();
+  });
+
   // A range input shows its value in the <output> named by its data-output (LoRA weights).
   document.addEventListener("input", function (event) {
     var name = event.target.dataset ? event.target.dataset.output : null;

@@ -153,3 +153,94 @@ def test_create_token_prints_a_working_token_with_the_requested_lifetime(api_cli
 def test_create_token_for_an_unknown_user_fails_clearly(alice):
     with pytest.raises(CommandError, match="No user named 'nobody'"):
         call_command("create_token", "--user", "nobody")
+
+
+# --- Verify and refresh agree with authentication (issue 8, item 6) -----------------------------
+
+
+def verify(api_client, token: str):
+    api_client.credentials()
+    return api_client.post("/api/auth/token/verify/", {"token": token}, format="json")
+
+
+def refresh(api_client, token: str):
+    api_client.credentials()
+    return api_client.post("/api/auth/token/refresh/", {"refresh": token}, format="json")
+
+
+def assert_refused(response, code: str, reason: str) -> None:
+    assert response.status_code == 401
+    body = response.json()
+    assert body["code"] == code
+    assert reason in body["message"]
+    assert body["detail"]
+
+
+@pytest.mark.django_db
+def test_verify_accepts_a_good_access_and_refresh_token(api_client, alice):
+    tokens = obtain(api_client).json()
+    assert verify(api_client, tokens["access"]).status_code == 200
+    assert verify(api_client, tokens["refresh"]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_deleted_users_tokens_are_refused_by_verify_refresh_and_the_api(api_client, alice):
+    tokens = obtain(api_client).json()
+    alice.delete()
+    assert_refused(refresh(api_client, tokens["refresh"]), "user_not_found", "User not found")  # was a 500
+    assert_refused(verify(api_client, tokens["access"]), "user_not_found", "User not found")  # was 200
+    assert_refused(verify(api_client, tokens["refresh"]), "user_not_found", "User not found")
+    assert me(api_client, tokens["access"]).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_disabled_users_tokens_are_refused_by_verify_refresh_and_the_api(api_client, alice):
+    tokens = obtain(api_client).json()
+    alice.is_active = False
+    alice.save()
+    assert_refused(verify(api_client, tokens["access"]), "user_inactive", "User is inactive")
+    assert_refused(verify(api_client, tokens["refresh"]), "user_inactive", "User is inactive")
+    assert_refused(refresh(api_client, tokens["refresh"]), "user_inactive", "User is inactive")
+    assert me(api_client, tokens["access"]).status_code == 401
+
+
+@pytest.mark.django_db
+def test_verify_refuses_tokens_issued_before_a_password_change(api_client, alice):
+    tokens = obtain(api_client).json()
+    alice.set_password("a-brand-new-passphrase")
+    alice.save()
+    for token in (tokens["access"], tokens["refresh"]):
+        assert_refused(verify(api_client, token), "password_changed", "password has been changed")
+    assert me(api_client, tokens["access"]).status_code == 401
+
+
+@pytest.mark.django_db
+def test_verify_refuses_the_tokens_of_a_rotated_default_admin(api_client, settings):
+    settings.SEIDRA_DEFAULT_USER_PASSWORD = "violet-harbour-lantern-42"
+    call_command("bootstrap_admin", stdout=StringIO(), stderr=StringIO())
+    tokens = obtain(api_client, "admin", "violet-harbour-lantern-42").json()
+    call_command("rotate_demo_user", stdout=StringIO(), stderr=StringIO())
+    assert verify(api_client, tokens["access"]).status_code == 401
+    assert verify(api_client, tokens["refresh"]).status_code == 401
+    assert refresh(api_client, tokens["refresh"]).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_refresh_token_used_once_is_refused_by_verify_and_refresh_with_401(api_client, alice):
+    first = obtain(api_client).json()
+    second = refresh(api_client, first["refresh"]).json()
+    assert_refused(verify(api_client, first["refresh"]), "token_not_valid", "blacklisted")  # was a 400
+    assert_refused(refresh(api_client, first["refresh"]), "token_not_valid", "blacklisted")
+    assert verify(api_client, second["refresh"]).status_code == 200
+    assert verify(api_client, second["access"]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_token_refusals_are_in_french_for_a_french_client(api_client, alice):
+    tokens = obtain(api_client).json()
+    alice.delete()
+    response = api_client.post(
+        "/api/auth/token/verify/", {"token": tokens["access"]}, format="json", HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert response.status_code == 401
+    assert response.json()["message"] == "Utilisateur introuvable."

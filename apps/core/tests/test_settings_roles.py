@@ -48,3 +48,16 @@ def test_plain_http_mode_warns_only_about_the_https_settings():
     )  # fmt: skip
     codes = {word.strip("():") for line in result.stderr.splitlines() for word in line.split() if "security.W" in word}
     assert codes == {"security.W004", "security.W008", "security.W012", "security.W016"}, result.stderr
+
+
+def test_production_refuses_a_short_secret_key_and_says_how_to_make_one():
+    result = run_production("check", SECRET_KEY="only-thirty-two-characters-long!")
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak (32 characters): it needs at least 50 characters" in result.stderr
+    assert "secrets.token_urlsafe(50)" in result.stderr
+
+
+def test_production_refuses_a_long_key_of_one_repeated_character():
+    result = run_production("check", SECRET_KEY="k" * 60)
+    assert result.returncode != 0
+    assert "5 of them different" in result.stderr

@@ -14,6 +14,8 @@ from apps.jobs.models import JobStatus
 from apps.jobs.services import job_create
 from tests.support.workers import burst_worker_run
 
+# What a browser on http://localhost sends: the origin check compares the two (apps/core/ws_origin.py).
+HOST = (b"host", b"localhost")
 ORIGIN = (b"origin", b"http://localhost")
 PARAMETERS = {"prompt": "a lighthouse at dusk", "width": 64, "height": 64, "steps": 6, "seed": 1234}
 
@@ -29,7 +31,7 @@ def bearer(user) -> tuple[bytes, bytes]:
 
 
 async def connect(*headers, path: str = "/ws/jobs/") -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application(), path, headers=list(headers))
+    communicator = WebsocketCommunicator(application(), path, headers=[HOST, *headers])
     connected, code = await communicator.connect(timeout=5)
     assert connected, f"refused with close code {code}"
     return communicator
@@ -127,7 +129,7 @@ async def test_a_user_receives_only_events_of_their_own_jobs(tiny_model, user_fa
 
     # Asking for Alice's job by id is answered as if it did not exist.
     bob_token = await sync_to_async(bearer)(bob)
-    spy = WebsocketCommunicator(application(), f"/ws/jobs/?job={alice_job.pk}", headers=[ORIGIN, bob_token])
+    spy = WebsocketCommunicator(application(), f"/ws/jobs/?job={alice_job.pk}", headers=[HOST, ORIGIN, bob_token])
     connected, code = await spy.connect(timeout=5)
     assert not connected and code == 4404
     await spy.disconnect()
@@ -141,23 +143,25 @@ async def test_foreign_origin_anonymous_and_query_string_tokens_are_refused(user
     token_header = await sync_to_async(bearer)(user)
 
     evil = (b"origin", b"http://evil.example")
-    foreign = WebsocketCommunicator(application(), "/ws/jobs/", headers=[evil, token_header])
+    foreign = WebsocketCommunicator(application(), "/ws/jobs/", headers=[HOST, evil, token_header])
     connected, _ = await foreign.connect(timeout=5)
     assert not connected
     await foreign.disconnect()
 
-    anonymous = WebsocketCommunicator(application(), "/ws/jobs/", headers=[ORIGIN])
+    anonymous = WebsocketCommunicator(application(), "/ws/jobs/", headers=[HOST, ORIGIN])
     connected, code = await anonymous.connect(timeout=5)
     assert not connected and code == 4401
     await anonymous.disconnect()
 
     token = token_header[1].decode().removeprefix("Bearer ")
-    in_query = WebsocketCommunicator(application(), f"/ws/jobs/?token={token}", headers=[ORIGIN])
+    in_query = WebsocketCommunicator(application(), f"/ws/jobs/?token={token}", headers=[HOST, ORIGIN])
     connected, code = await in_query.connect(timeout=5)
     assert not connected and code == 4401
     await in_query.disconnect()
 
-    bad_token = WebsocketCommunicator(application(), "/ws/jobs/", headers=[ORIGIN, (b"authorization", b"Bearer nope")])
+    bad_token = WebsocketCommunicator(
+        application(), "/ws/jobs/", headers=[HOST, ORIGIN, (b"authorization", b"Bearer nope")]
+    )
     connected, code = await bad_token.connect(timeout=5)
     assert not connected and code == 4401
     await bad_token.disconnect()

@@ -15,6 +15,8 @@ from seidra.asgi import application
 from tests.support.auth import log_in
 
 PASSWORD = "a-long-test-passphrase"
+# The Host and Origin of a page on http://localhost (the origin check compares them: apps/core/ws_origin.py).
+SAME_SITE = [(b"host", b"localhost"), (b"origin", b"http://localhost")]
 
 
 def age_password(user: User, days: int) -> None:
@@ -129,7 +131,7 @@ async def test_new_notifications_reach_only_their_owners_open_pages(user_factory
 
     async def connect(user):
         communicator = WebsocketCommunicator(
-            application, "/ws/notifications/", headers=[(b"origin", b"http://localhost")]
+            application, "/ws/notifications/", headers=SAME_SITE
         )
         communicator.scope["user"] = user
         connected, _ = await communicator.connect()
@@ -147,12 +149,12 @@ async def test_new_notifications_reach_only_their_owners_open_pages(user_factory
 
 @pytest.mark.django_db(transaction=True)
 async def test_anonymous_and_foreign_origin_sockets_are_refused():
-    anonymous = WebsocketCommunicator(application, "/ws/notifications/", headers=[(b"origin", b"http://localhost")])
+    anonymous = WebsocketCommunicator(application, "/ws/notifications/", headers=SAME_SITE)
     connected, code = await anonymous.connect()
     assert not connected and code == 4401
     await anonymous.disconnect()  # end the refused consumer's task in this test's event loop
 
-    foreign = WebsocketCommunicator(application, "/ws/notifications/", headers=[(b"origin", b"http://evil.example")])
+    foreign = WebsocketCommunicator(application, "/ws/notifications/", headers=[SAME_SITE[0], (b"origin", b"http://evil.example")])
     connected, _ = await foreign.connect()
     assert not connected
     await foreign.disconnect()
