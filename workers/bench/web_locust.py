@@ -68,7 +68,9 @@ def seed_database(accounts_file: str) -> None:
         )
         session = session_store()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        # The backend that signs users in (the others only refuse); a session naming a backend that
+        # is not configured counts as signed out.
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         accounts.append(
