@@ -54,15 +54,19 @@ any_running() {
   return 1
 }
 
+stop_deadline=0
 stop_children() {
-  trap - INT TERM EXIT
-  local pid deadline=$((SECONDS + STOP_TIMEOUT))
-  echo "Stopping the web server and the worker (at most ${STOP_TIMEOUT}s)..."
+  trap - EXIT
+  # A second Ctrl-C or SIGTERM while they stop: stop waiting and kill them now.
+  trap 'stop_deadline=0' INT TERM
+  local pid
+  stop_deadline=$((SECONDS + STOP_TIMEOUT))
+  echo "Stopping the web server and the worker (at most ${STOP_TIMEOUT}s; Ctrl-C again kills them)..."
   for pid in "${servers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  while any_running "${servers[@]}" && ((SECONDS < deadline)); do sleep 0.2; done
+  while any_running "${servers[@]}" && ((SECONDS < stop_deadline)); do sleep 0.2; done
   for pid in "${servers[@]}"; do
     if kill -0 "$pid" 2>/dev/null; then
-      echo "Process $pid did not stop within ${STOP_TIMEOUT}s (SEIDRA_STOP_TIMEOUT): killing it." >&2
+      echo "Process $pid is still running (SEIDRA_STOP_TIMEOUT=${STOP_TIMEOUT}s passed, or a second signal): killing it." >&2
       pkill -KILL -P "$pid" 2>/dev/null || true  # its own children: daphne processes, a job's work horse
       kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -74,6 +78,7 @@ stop_children() {
     kill -TERM "$redis_pid" 2>/dev/null || true
     wait "$redis_pid" 2>/dev/null || true
   fi
+  trap - INT TERM
   echo "Stopped."
 }
 trap stop_children INT TERM EXIT
