@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help setup run test test-loaded lint rotate-demo-user token messages clean bench tiny-model models
+.PHONY: help setup run test test-loaded lint rotate-demo-user token messages clean bench bench-web tiny-model models
 
 help: ## List the targets
 	@echo "SEIDRA Ultimate - make targets:"
@@ -36,7 +36,7 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
 	@ops/scripts/system-packages.sh --required gettext
 	msgfmt --check -o $@ $<
 
-run: setup ## Start everything: migrate, default admin, demo model, Redis, daphne on HOST:PORT, one GPU worker
+run: setup ## Start everything: migrate, default admin, demo model, Redis, web (daphne processes) on HOST:PORT, one GPU worker
 	@ops/scripts/run-local.sh
 
 test: setup ## Lint, Django checks and the whole pytest suite (browser tests included)
@@ -70,6 +70,10 @@ tiny-model: setup ## Build the demo model (SDXL architecture, random weights) un
 bench: ## Benchmarks as JSON on stdout and in reports/bench/ (GPU section on CUDA only)
 	@$(MAKE) --no-print-directory setup >&2  # keep stdout for the JSON alone
 	@$(PY) manage.py bench
+
+bench-web: ## The Locust web section of `make bench` alone (about 4 minutes), JSON as above
+	@$(MAKE) --no-print-directory setup >&2
+	@$(PY) manage.py bench --only web
 
 messages: $(VENV)/.installed ## Refresh the translation catalogs after changing UI text
 	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --no-obsolete

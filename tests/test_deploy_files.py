@@ -338,7 +338,7 @@ def test_systemd_web_unit_migrates_and_bootstraps_before_serving():
     directives = unit_directives(SYSTEMD_DIR / "seidra-web.service")
     before = " ".join(directives["ExecStartPre"])
     assert "manage.py migrate --no-input" in before and "manage.py bootstrap_admin" in before
-    assert "-m daphne" in directives["ExecStart"][0] and "seidra.asgi:application" in directives["ExecStart"][0]
+    assert "-m seidra.serve --host 127.0.0.1 --port 8000" in directives["ExecStart"][0]
 
 
 def test_systemd_worker_unit_listens_on_the_gpu_queue():

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: database, static files, default admin, Redis (started here when none answers),
-# daphne and one RQ worker on queue "gpu". Ctrl-C stops every child cleanly.
+# the web server (python -m seidra.serve) and one RQ worker on queue "gpu".
+# Ctrl-C or SIGTERM stops the web and the worker first (the worker finishes its job, at most
+# SEIDRA_STOP_TIMEOUT seconds), then the Redis started here. Started in the background (`make run &`),
+# the shell makes it ignore SIGINT: stop it with `kill -TERM <pid>`.
 set -o errexit -o nounset -o pipefail
 
 cd "$(dirname "$0")/../.."
@@ -8,8 +11,27 @@ PYTHON=${PYTHON:-.venv/bin/python}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-seidra.settings.local}
-# The URL comes from the environment or .env, as the settings read it.
-REDIS_URL=$("$PYTHON" -c "from django.conf import settings; import django; django.setup(); print(settings.REDIS_URL)")
+
+# What this script needs from the settings (they read the environment and .env), in one start-up.
+settings=$("$PYTHON" - "$HOST" <<'EOF'
+import ipaddress, shlex, sys
+from django.conf import settings
+
+host = sys.argv[1]
+try:
+    loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+except ValueError:
+    loopback = False
+print(f"REDIS_URL={shlex.quote(settings.REDIS_URL)}")
+print(f"STOP_TIMEOUT={int(settings.SEIDRA_STOP_TIMEOUT)}")
+print(f"DEBUG_TO_NETWORK={int(settings.DEBUG and not loopback)}")
+EOF
+)
+eval "$settings"
+if [[ "$DEBUG_TO_NETWORK" == 1 ]]; then
+  echo "Refusing HOST=$HOST with DEBUG on (error pages would show tracebacks and settings to the network): use DJANGO_SETTINGS_MODULE=seidra.settings.production, or DEBUG=0 with a SECRET_KEY and ALLOWED_HOSTS." >&2
+  exit 2
+fi
 export REDIS_URL
 REDIS_DIR=${SEIDRA_REDIS_DIR:-var/redis}
 mkdir -p "$REDIS_DIR" logs
@@ -20,11 +42,44 @@ mkdir -p "$REDIS_DIR" logs
 # The demo model is the default until real SDXL weights are installed (`make models`).
 "$PYTHON" manage.py make_tiny_model >/dev/null
 
-children=()
+# Each child runs in its own session (setsid keeps the PID): Ctrl-C reaches this script only,
+# which stops them in order. Otherwise the terminal would signal Redis together with the worker.
+redis_pid=""
+servers=()  # web and worker
+
+# True while any of the given processes runs (bash reaps its children, so an ended one is gone).
+any_running() {
+  local pid
+  for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
+  return 1
+}
+
+stop_deadline=0
 stop_children() {
-  trap - INT TERM EXIT
-  for pid in "${children[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  trap - EXIT
+  # A second Ctrl-C or SIGTERM while they stop: stop waiting and kill them now.
+  trap 'stop_deadline=0' INT TERM
+  local pid
+  stop_deadline=$((SECONDS + STOP_TIMEOUT))
+  echo "Stopping the web server and the worker (at most ${STOP_TIMEOUT}s; Ctrl-C again kills them)..."
+  for pid in "${servers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  while any_running "${servers[@]}" && ((SECONDS < stop_deadline)); do sleep 0.2; done
+  for pid in "${servers[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "Process $pid is still running (SEIDRA_STOP_TIMEOUT=${STOP_TIMEOUT}s passed, or a second signal): killing it." >&2
+      pkill -KILL -P "$pid" 2>/dev/null || true  # its own children: daphne processes, a job's work horse
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  if ((${#servers[@]})); then wait "${servers[@]}" 2>/dev/null || true; fi
+  # Redis last: the worker needed it until its final heartbeat.
+  if [[ -n "$redis_pid" ]]; then
+    echo "Stopping Redis..."
+    kill -TERM "$redis_pid" 2>/dev/null || true
+    wait "$redis_pid" 2>/dev/null || true
+  fi
+  trap - INT TERM
+  echo "Stopped."
 }
 trap stop_children INT TERM EXIT
 
@@ -39,20 +94,20 @@ if ! redis_answers; then
     exit 1
   fi
   echo "Starting a local Redis on port $redis_port (data in $REDIS_DIR)"
-  redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$REDIS_DIR" --save 60 1 --appendonly no \
+  setsid redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$REDIS_DIR" --save 60 1 --appendonly no \
     --logfile "$PWD/logs/redis.log" &
-  children+=($!)
+  redis_pid=$!
   for _ in $(seq 50); do redis_answers && break; sleep 0.1; done
   redis_answers || { echo "Redis did not start; see logs/redis.log" >&2; exit 1; }
 fi
 
-"$PYTHON" -m daphne -b "$HOST" -p "$PORT" seidra.asgi:application &
-children+=($!)
-"$PYTHON" manage.py rqworker gpu &
-children+=($!)
+setsid "$PYTHON" -m seidra.serve --host "$HOST" --port "$PORT" &
+servers+=($!)
+setsid "$PYTHON" manage.py rqworker gpu &
+servers+=($!)
 
 echo
-echo "SEIDRA Ultimate is running: open http://$HOST:$PORT/ (Ctrl-C stops it)"
+echo "SEIDRA Ultimate is running: open http://$HOST:$PORT/ (Ctrl-C or kill -TERM $$ stops it)"
 echo
 # Stop everything as soon as one child ends (a crash must not leave half a server running).
-wait -n "${children[@]}"
+wait -n "${servers[@]}" ${redis_pid:+"$redis_pid"}

@@ -164,7 +164,8 @@ AUTHENTICATION_BACKENDS = [
     "apps.accounts.backends.UsernameBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2, hashed on a few low-priority threads so logins cannot starve other requests.
+    "seidra.password_hashing.BoundedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
@@ -347,6 +348,22 @@ SEIDRA_DEFAULT_MODEL = env.str("SEIDRA_DEFAULT_MODEL", default="")  # empty: SDX
 # Model catalog (setup_models, the catalog app): hub ids, files, trigger words. Tests point it at
 # their own file; huggingface_hub itself reads HF_TOKEN / HF_HOME / HF_ENDPOINT / HTTPS_PROXY.
 SEIDRA_CATALOG_FILE = Path(env.str("SEIDRA_CATALOG_FILE", default=str(BASE_DIR / "apps/catalog/catalog.json")))
+
+# --- Serving (seidra/asgi.py, seidra/serve.py, ops/scripts/run-local.sh)
+# Threads per web process that run Django views: requests overlap on database I/O and on Argon2
+# password hashing (which releases the GIL). Each thread holds its own database connection.
+SEIDRA_HTTP_THREADS = env.int("SEIDRA_HTTP_THREADS", default=8)
+# daphne processes accepting on one listening socket (`make run`, the Docker and systemd start
+# scripts): Python code of views then runs on several cores. One by default: on 2 cores a second
+# process measured no better (ops/README.md), and the local-memory cache (throttling counters) is
+# per process.
+SEIDRA_WEB_PROCESSES = env.int("SEIDRA_WEB_PROCESSES", default=1)
+# Passwords one web process hashes at a time (Argon2, ~0.3-1 s of CPU each), at a lower CPU priority
+# (seidra/password_hashing.py): concurrent logins queue among themselves instead of taking every core.
+SEIDRA_PASSWORD_HASH_THREADS = env.int("SEIDRA_PASSWORD_HASH_THREADS", default=1)
+# Seconds `make run` waits for the web and the worker to stop (SIGTERM: the worker finishes its
+# job) before it kills them; Redis is stopped only after them.
+SEIDRA_STOP_TIMEOUT = env.int("SEIDRA_STOP_TIMEOUT", default=30)
 
 # --- Logging: console always; a file under logs/ when the directory can be written.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
