@@ -72,16 +72,24 @@ class WorkerProcess:
             )  # fmt: skip
         return self
 
-    def wait_registered(self, timeout: float = 30) -> "WorkerProcess":
-        """Until its liveness key exists (it has reconciled and is listening)."""
-        from apps.jobs.queueing import worker_is_alive
+    def wait_registered(self, timeout: float = 120) -> "WorkerProcess":
+        """Until it listens on the queue: registered in RQ, idle or busy, and beating."""
+        import redis
 
+        from apps.core.liveness import workers_alive
+
+        connection = redis.Redis.from_url(self.env["REDIS_URL"])
         deadline = time.monotonic() + timeout
-        while not worker_is_alive(name=self.name):
+        while True:
+            try:
+                state = connection.hget(f"rq:worker:{self.name}", "state")
+                if state in (b"idle", b"busy") and workers_alive(connection, [self.name]):
+                    return self
+            except redis.ConnectionError:
+                pass
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"worker {self.name} did not start:\n{self.output()}")
             time.sleep(0.05)
-        return self
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]

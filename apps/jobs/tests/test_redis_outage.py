@@ -1,0 +1,162 @@
+"""Redis outages and lost workers, with real processes: a redis-server killed and restarted EMPTY on
+the same port, `manage.py rqworker gpu` subprocesses, daphne and a real websocket client.
+
+The workers get short beats through their environment; SEIDRA_RECONCILE_INTERVAL and
+SEIDRA_QUEUE_GRACE_SECONDS are set far beyond any wait here, so what these tests see can only come
+from the per-beat lost-job check and the restart detection, not from the periodic reconcile."""
+
+import json
+import struct
+from datetime import timedelta
+
+import pytest
+import websocket
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
+
+from apps.gallery.models import Media
+from apps.jobs.models import JobStatus
+from apps.jobs.services import job_cancel, job_create
+
+from .test_worker import LONG, QUICK, running_with_progress, status_of, wait_for
+
+TTL, BEAT = 5, 0.5
+WORKER_ENV = {
+    "SEIDRA_WORKER_HEARTBEAT_TTL": TTL,
+    "SEIDRA_WORKER_HEARTBEAT_INTERVAL": BEAT,
+    "SEIDRA_CANCEL_CHECK_SECONDS": 1,
+    "SEIDRA_RECONCILE_INTERVAL": 3600,
+    "SEIDRA_QUEUE_GRACE_SECONDS": 3600,
+}
+# Long enough to kill and restart Redis while it runs, on a loaded two-core machine.
+SLOW = {**LONG, "steps": 100, "batch_size": 4, "seed": 11}
+CLOSE_FRAME = websocket.ABNF.OPCODE_CLOSE
+
+
+def open_socket(server, path: str, user) -> websocket.WebSocket:
+    url = server.url.replace("http://", "ws://") + path
+    token = AccessToken.for_user(user)
+    return websocket.create_connection(url, header=[f"Authorization: Bearer {token}"], origin=server.url, timeout=5)
+
+
+def next_snapshot(socket: websocket.WebSocket, *, timeout: float) -> dict:
+    """The next `jobs.snapshot` message (events in between are skipped)."""
+    socket.settimeout(timeout)
+    while True:
+        message = json.loads(socket.recv())
+        if message["type"] == "jobs.snapshot":
+            return message
+
+
+def close_code(socket: websocket.WebSocket) -> int:
+    socket.settimeout(30)
+    opcode, data = socket.recv_data(control_frame=True)
+    assert opcode == CLOSE_FRAME, f"expected a close frame, got opcode {opcode}: {data!r}"
+    return struct.unpack("!H", data[:2])[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_rides_out_an_outage_and_runs_the_job_submitted_meanwhile(
+    tiny_model, user_factory, redis_outage, api_client
+):
+    worker = redis_outage.worker("w1", **WORKER_ENV).wait_registered()
+    user = user_factory()
+    job = job_create(owner=user, parameters=SLOW)
+    wait_for(lambda: running_with_progress(job), what="the job to run", worker=worker)
+
+    redis_outage.redis.kill()
+    assert status_of(job) == JobStatus.RUNNING  # it ends during the outage
+    wait_for(lambda: status_of(job) == JobStatus.SUCCEEDED, what="the job to end while Redis is down", worker=worker)
+    submitted = job_create(owner=user, parameters=QUICK)  # its push fails: the row waits QUEUED
+    assert api_client.get("/api/health").json()["redis"]["status"] == "error"
+
+    redis_outage.redis.restart()  # EMPTY: the queue entry, RQ's registry and the liveness keys are gone
+    # Pushed again by the worker that noticed the new dataset, not by the (one hour) grace period.
+    wait_for(lambda: status_of(submitted) == JobStatus.SUCCEEDED, what="the job submitted during the outage",
+             worker=worker)  # fmt: skip
+    assert worker.process.poll() is None, worker.output()
+    assert "unhandled exception" not in worker.output()
+    assert Media.objects.filter(job=job).count() == SLOW["batch_size"]
+    assert Media.objects.filter(job=submitted).count() == 1
+    # RQ's registry was lost with the data: the worker registered again and health counts it.
+    assert api_client.get("/api/health").json()["workers"] == {"status": "ok", "count": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_after_a_redis_restart_stops_the_job(tiny_model, user_factory, redis_outage):
+    worker = redis_outage.worker("w1", **WORKER_ENV).wait_registered()
+    user = user_factory()
+    job = job_create(owner=user, parameters=SLOW)
+    wait_for(lambda: running_with_progress(job), what="the job to run", worker=worker)
+
+    redis_outage.redis.kill()  # the cancel listener's subscription drops
+    redis_outage.redis.restart()
+    assert status_of(job) == JobStatus.RUNNING
+    job_cancel(job=job)
+    wait_for(lambda: status_of(job) == JobStatus.CANCELLED, what="CANCELLED", worker=worker)
+    assert job.step < job.total_steps and not Media.objects.filter(job=job).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_open_through_the_outage_gets_the_final_state_once_redis_is_back(
+    tiny_model, user_factory, redis_outage
+):
+    server = redis_outage.daphne(SEIDRA_WS_LAYER_CHECK_SECONDS=BEAT)
+    worker = redis_outage.worker("w1", **WORKER_ENV).wait_registered()
+    user = user_factory()
+    job = job_create(owner=user, parameters=SLOW)
+    socket = open_socket(server, f"/ws/jobs/?job={job.pk}", user)
+    assert next_snapshot(socket, timeout=30)["jobs"][0]["id"] == str(job.pk)
+    wait_for(lambda: running_with_progress(job), what="the job to run", worker=worker)
+
+    redis_outage.redis.kill()
+    wait_for(lambda: status_of(job) == JobStatus.SUCCEEDED, what="the job to end while Redis is down", worker=worker)
+    redis_outage.redis.restart()  # job.finished was lost with the outage; the snapshot brings it
+    state = next_snapshot(socket, timeout=60)["jobs"][0]
+    assert state["status"] == JobStatus.SUCCEEDED and state["eta"] is None
+    assert len(state["outputs"]) == SLOW["batch_size"]
+    socket.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_handshake_while_redis_is_down_gets_a_close_code_not_a_500(user_factory, redis_outage):
+    from apps.core.channel_watch import CLOSE_UNAVAILABLE
+
+    server = redis_outage.daphne()
+    user = user_factory()
+    redis_outage.redis.kill()
+    for path in ("/ws/jobs/", "/ws/notifications/"):
+        socket = open_socket(server, path, user)  # a 500 would raise WebSocketBadStatusException here
+        assert close_code(socket) == CLOSE_UNAVAILABLE
+    redis_outage.redis.restart()
+    socket = open_socket(server, "/ws/jobs/", user)
+    assert next_snapshot(socket, timeout=30)["jobs"] == []
+    socket.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_workers_job_runs_again_within_the_liveness_ttl_and_health_drops_it(
+    tiny_model, user_factory, redis_outage, api_client
+):
+    workers = {name: redis_outage.worker(name, **WORKER_ENV).wait_registered() for name in ("w1", "w2")}
+    assert api_client.get("/api/health").json()["workers"] == {"status": "ok", "count": 2}
+    user = user_factory()
+    job = job_create(owner=user, parameters=SLOW)
+    wait_for(lambda: running_with_progress(job), what="the job to run", worker=workers["w1"])
+    doomed = workers[job.worker_name]
+    rescuer = workers[({"w1", "w2"} - {job.worker_name}).pop()]
+
+    doomed.kill()  # SIGKILL mid-job: no cleanup, its RQ registry entry stays for minutes
+    killed_at = timezone.now()
+
+    def running_again():
+        job.refresh_from_db()
+        return job.attempts == 2 and job.status in (JobStatus.RUNNING, JobStatus.SUCCEEDED)
+
+    wait_for(running_again, what="the job to run again", worker=rescuer)
+    # The target: the liveness TTL (the dead worker's key expires) plus 5 s of checks and pickup.
+    assert job.worker_name == rescuer.name
+    assert job.started - killed_at <= timedelta(seconds=TTL + 5), (job.started - killed_at, rescuer.output())
+    assert api_client.get("/api/health").json()["workers"] == {"status": "ok", "count": 1}
+    wait_for(lambda: status_of(job) == JobStatus.SUCCEEDED, what="the recovered job", worker=rescuer)
+    assert sorted(Media.objects.filter(job=job).values_list("index", flat=True)) == [0, 1, 2, 3]
