@@ -200,6 +200,8 @@ class GpuWorker(SimpleWorker):
         finally:
             self.heartbeat_thread.stopping.set()
             self.recovery.stop()
+            if self.heartbeat_thread.is_alive():  # no beat may land after the key is cleared below
+                self.heartbeat_thread.join(timeout=10)
             publisher().flush()
             try:
                 queueing.worker_alive_clear(name=self.name, connection=self.connection)

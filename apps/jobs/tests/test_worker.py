@@ -26,14 +26,16 @@ QUICK_BEATS = {
 }
 
 
-def wait_for(condition, *, timeout: float = 180, what: str = "condition", worker=None):
+def wait_for(condition, *, timeout: float = 600, what: str = "condition", worker=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}" + (f"\nworker log:\n{worker.output()}" if worker else ""))
+    rows = list(Job.objects.values_list("id", "status", "step", "total_steps", "worker_name", "attempts"))
+    log = f"\nworker log:\n{worker.output()}" if worker else ""
+    raise AssertionError(f"timed out waiting for {what}; jobs (id, status, step, total, worker, attempts): {rows}{log}")
 
 
 def status_of(job: Job) -> str:
