@@ -14,6 +14,7 @@
 import secrets
 
 from redis import Redis
+from rq.utils import utcparse
 from rq.worker import Worker
 
 WORKER_ALIVE_KEY = "seidra:worker:{name}:alive"
@@ -46,8 +47,6 @@ def rq_heartbeat_age(connection: Redis, *, name: str) -> float | None:
     last, death = connection.hmget(Worker.redis_worker_namespace_prefix + name, "last_heartbeat", "death")
     if not last or death:
         return None
-    from rq.utils import utcparse
-
     return redis_now(connection) - utcparse(last.decode()).timestamp()
 
 

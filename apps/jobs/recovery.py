@@ -62,6 +62,8 @@ def jobs_recover_lost(*, report: ReconcileReport | None = None) -> ReconcileRepo
             logger.info("job %s: worker %s has no liveness key but beat %.0f s ago in RQ", job.pk, name, heartbeat_age)
             continue
         outcome = job_recover_lost(job=job)
+        if outcome == "unchanged":
+            continue  # another worker's check (or the job's end) came first
         logger.warning(
             "job %s: worker %s is gone (no heartbeat for %s s); %s", job.pk, name or "(none recorded)", ttl, outcome
         )

@@ -294,7 +294,9 @@ SEIDRA_PROGRESS_SAVES_PER_SECOND = env.float("SEIDRA_PROGRESS_SAVES_PER_SECOND",
 # thread starved of CPU must not make a live worker look dead); a RUNNING job whose worker key
 # expired is "lost" and recovered within about one beat (re-queued once, then failed).
 SEIDRA_WORKER_HEARTBEAT_TTL = env.int("SEIDRA_WORKER_HEARTBEAT_TTL", default=30)
-SEIDRA_WORKER_HEARTBEAT_INTERVAL = env.float("SEIDRA_WORKER_HEARTBEAT_INTERVAL", default=5.0)
+SEIDRA_WORKER_HEARTBEAT_INTERVAL = env.float(
+    "SEIDRA_WORKER_HEARTBEAT_INTERVAL", default=SEIDRA_WORKER_HEARTBEAT_TTL / 6
+)
 if not 0 < SEIDRA_WORKER_HEARTBEAT_INTERVAL * 3 <= SEIDRA_WORKER_HEARTBEAT_TTL:
     raise ImproperlyConfigured(
         "SEIDRA_WORKER_HEARTBEAT_TTL must be at least 3 x SEIDRA_WORKER_HEARTBEAT_INTERVAL (a margin of "

@@ -28,7 +28,14 @@ def burst_worker_run(*, max_jobs: int | None = None) -> bool:
         worker = GpuWorker([queue], connection=queue.connection)
     else:
         worker = _thread_worker_class()([queue], connection=queue.connection)
-    return worker.work(burst=True, max_jobs=max_jobs, logging_level="WARNING")
+    # rq installs its SIGINT/SIGTERM handlers for good: put pytest's back, so Ctrl-C still stops the run.
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return worker.work(burst=True, max_jobs=max_jobs, logging_level="WARNING")
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
 
 
 def _thread_worker_class():

@@ -21,7 +21,7 @@ from apps.gallery.models import Media
 from apps.jobs.models import JobStatus
 from apps.jobs.services import job_cancel, job_create
 
-from .test_worker import LONG, QUICK, running_with_progress, status_of, wait_for
+from .test_worker import LONG, QUICK, SLOW_MACHINE_TIMEOUT, running_with_progress, status_of, wait_for
 
 TTL, BEAT = 5, 0.5
 WORKER_ENV = {
@@ -84,6 +84,7 @@ def close_code(socket: websocket.WebSocket) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_the_worker_rides_out_an_outage_and_runs_the_job_submitted_meanwhile(
     tiny_model, user_factory, redis_outage, api_client
 ):
@@ -111,6 +112,7 @@ def test_the_worker_rides_out_an_outage_and_runs_the_job_submitted_meanwhile(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_a_cancel_after_a_redis_restart_stops_the_job(tiny_model, user_factory, redis_outage):
     worker = redis_outage.worker("w1", **WORKER_ENV).wait_registered()
     user = user_factory()
@@ -126,6 +128,7 @@ def test_a_cancel_after_a_redis_restart_stops_the_job(tiny_model, user_factory, 
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_a_socket_open_through_the_outage_gets_the_final_state_once_redis_is_back(
     tiny_model, user_factory, redis_outage
 ):
@@ -147,6 +150,7 @@ def test_a_socket_open_through_the_outage_gets_the_final_state_once_redis_is_bac
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_a_handshake_while_redis_is_down_gets_a_close_code_not_a_500(user_factory, redis_outage):
     from apps.core.channel_watch import CLOSE_UNAVAILABLE
 
@@ -163,6 +167,7 @@ def test_a_handshake_while_redis_is_down_gets_a_close_code_not_a_500(user_factor
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_a_killed_workers_job_runs_again_within_the_liveness_ttl_and_health_drops_it(
     tiny_model, user_factory, redis_outage, api_client
 ):
