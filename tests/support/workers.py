@@ -79,8 +79,16 @@ class WorkerProcess:
             )  # fmt: skip
         return self
 
-    def wait_registered(self, timeout: float = 120) -> "WorkerProcess":
-        """Until it listens on the queue: registered in RQ, idle or busy, and beating."""
+    def wait_registered(self, timeout: float = 30) -> "WorkerProcess":
+        """Until it is registered and beating (it may still be importing torch)."""
+        return self._wait(lambda state, alive: alive, timeout, "register")
+
+    def wait_listening(self, timeout: float = 300) -> "WorkerProcess":
+        """Until it listens on the queue: registered in RQ, idle or busy, and beating (minutes on a
+        loaded machine, where importing torch alone can take a minute)."""
+        return self._wait(lambda state, alive: alive and state in (b"idle", b"busy"), timeout, "listen")
+
+    def _wait(self, ready, timeout: float, what: str) -> "WorkerProcess":
         import redis
 
         from apps.core.liveness import workers_alive
@@ -90,12 +98,12 @@ class WorkerProcess:
         while True:
             try:
                 state = connection.hget(f"rq:worker:{self.name}", "state")
-                if state in (b"idle", b"busy") and workers_alive(connection, [self.name]):
+                if ready(state, bool(workers_alive(connection, [self.name]))):
                     return self
             except redis.ConnectionError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker {self.name} did not start:\n{self.output()}")
+                raise RuntimeError(f"worker {self.name} did not {what}:\n{self.output()}")
             time.sleep(0.05)
 
     def output(self) -> str:

@@ -88,7 +88,7 @@ def close_code(socket: websocket.WebSocket) -> int:
 def test_the_worker_rides_out_an_outage_and_runs_the_job_submitted_meanwhile(
     tiny_model, user_factory, redis_outage, api_client
 ):
-    worker = redis_outage.worker("w1", **WORKER_ENV).wait_registered()
+    worker = redis_outage.worker("w1", **WORKER_ENV).wait_listening()
     user = user_factory()
     job = job_create(owner=user, parameters=RUN)
     wait_for(lambda: running_with_progress(job), what="the job to run", worker=worker)
@@ -114,7 +114,7 @@ def test_the_worker_rides_out_an_outage_and_runs_the_job_submitted_meanwhile(
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_a_cancel_after_a_redis_restart_stops_the_job(tiny_model, user_factory, redis_outage):
-    worker = redis_outage.worker("w1", **WORKER_ENV).wait_registered()
+    worker = redis_outage.worker("w1", **WORKER_ENV).wait_listening()
     user = user_factory()
     job = job_create(owner=user, parameters=SLOW)
     wait_for(lambda: running_with_progress(job), what="the job to run", worker=worker)
@@ -133,7 +133,7 @@ def test_a_socket_open_through_the_outage_gets_the_final_state_once_redis_is_bac
     tiny_model, user_factory, redis_outage
 ):
     server = redis_outage.daphne(SEIDRA_WS_LAYER_CHECK_SECONDS=BEAT)
-    worker = redis_outage.worker("w1", **WORKER_ENV).wait_registered()
+    worker = redis_outage.worker("w1", **WORKER_ENV).wait_listening()
     user = user_factory()
     job = job_create(owner=user, parameters=RUN)
     socket = LiveSocket(server, f"/ws/jobs/?job={job.pk}", user)
@@ -171,7 +171,7 @@ def test_a_handshake_while_redis_is_down_gets_a_close_code_not_a_500(user_factor
 def test_a_killed_workers_job_runs_again_within_the_liveness_ttl_and_health_drops_it(
     tiny_model, user_factory, redis_outage, api_client
 ):
-    workers = {name: redis_outage.worker(name, **WORKER_ENV).wait_registered() for name in ("w1", "w2")}
+    workers = {name: redis_outage.worker(name, **WORKER_ENV).wait_listening() for name in ("w1", "w2")}
     assert api_client.get("/api/health").json()["workers"] == {"status": "ok", "count": 2}
     user = user_factory()
     job = job_create(owner=user, parameters=RUN)

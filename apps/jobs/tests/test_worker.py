@@ -81,7 +81,7 @@ def test_cancelling_a_queued_job_takes_it_off_the_queue(tiny_model, user_factory
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_cancelling_a_running_job_stops_it_within_a_step(tiny_model, user_factory, worker_process):
-    worker = worker_process("w1").wait_registered()
+    worker = worker_process("w1").wait_listening()
     user = user_factory()
     job = job_create(owner=user, parameters=LONG)
     wait_for(lambda: running_with_progress(job), what="the job to run", worker=worker)
@@ -97,8 +97,8 @@ def test_cancelling_a_running_job_stops_it_within_a_step(tiny_model, user_factor
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_two_workers_take_two_jobs_at_once_and_no_job_runs_twice(tiny_model, user_factory, worker_process):
-    first = worker_process("w1").wait_registered()
-    second = worker_process("w2").wait_registered()
+    first = worker_process("w1").wait_listening()
+    second = worker_process("w2").wait_listening()
     user = user_factory()
     jobs = [job_create(owner=user, parameters=LONG), job_create(owner=user, parameters={**LONG, "seed": 4})]
 
@@ -119,8 +119,8 @@ def test_a_job_longer_than_the_heartbeat_ttl_is_not_taken_for_lost(tiny_model, u
     # Liveness TTL 2 s (4 beats), lost-job checks every beat and reconcile every second in both
     # workers, a job of several seconds.
     quick_beats = QUICK_BEATS
-    runner = worker_process("w1", **quick_beats).wait_registered()
-    watcher = worker_process("w2", **quick_beats).wait_registered()
+    runner = worker_process("w1", **quick_beats).wait_listening()
+    watcher = worker_process("w2", **quick_beats).wait_listening()
     user = user_factory()
     job = job_create(owner=user, parameters=LONG)
     wait_for(lambda: running_with_progress(job), what="the job to run", worker=runner)
@@ -135,7 +135,7 @@ def test_a_job_longer_than_the_heartbeat_ttl_is_not_taken_for_lost(tiny_model, u
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_sigterm_finishes_the_current_job_then_exits(tiny_model, user_factory, worker_process):
-    worker = worker_process("w1").wait_registered()
+    worker = worker_process("w1").wait_listening()
     user = user_factory()
     job = job_create(owner=user, parameters=LONG)
     waiting = job_create(owner=user, parameters=QUICK)
@@ -152,14 +152,14 @@ def test_sigterm_finishes_the_current_job_then_exits(tiny_model, user_factory, w
 @pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_a_killed_worker_job_is_recovered_and_completed_exactly_once(tiny_model, user_factory, worker_process):
     quick_beats = QUICK_BEATS
-    doomed = worker_process("w1", **quick_beats).wait_registered()
+    doomed = worker_process("w1", **quick_beats).wait_listening()
     user = user_factory()
     job = job_create(owner=user, parameters=LONG)
     wait_for(lambda: running_with_progress(job), what="the job to run", worker=doomed)
     doomed.kill()  # SIGKILL mid-job: no cleanup at all
     assert status_of(job) == JobStatus.RUNNING and job.worker_name == "w1"
 
-    rescuer = worker_process("w2", **quick_beats).wait_registered()
+    rescuer = worker_process("w2", **quick_beats).wait_listening()
     wait_for(lambda: status_of(job) == JobStatus.SUCCEEDED, what="recovered job", worker=rescuer)
     assert job.attempts == 2 and job.worker_name == "w2"
     outputs = Media.objects.filter(job=job)
