@@ -30,14 +30,21 @@ class EventPublisher:
         self._loop.run_forever()
 
     async def _drain(self) -> None:
+        failing = False  # during a Redis outage every event fails: say so once, not ten times a second
         while True:
             groups, message = await self._queue.get()
             try:
                 layer = get_channel_layer()
                 for group in groups:
                     await layer.group_send(group, message)
-            except Exception:  # lossy by design: pages re-read the rows when they reconnect
-                logger.warning("could not send %s", message.get("event"), exc_info=True)
+                if failing:
+                    failing = False
+                    logger.warning("job events flow again")
+            except Exception:  # lossy by design: pages re-read the rows once the layer is back
+                if not failing:
+                    failing = True
+                    logger.warning("could not send %s; events are dropped until Redis answers", message.get("event"),
+                                   exc_info=True)  # fmt: skip
             finally:
                 self._queue.task_done()
 

@@ -1,7 +1,8 @@
 """The step hook of a running job: live events, throttled row updates, previews, cancellation.
 
 A step costs no network round trip: cancel requests arrive by Redis pub/sub in a background
-thread and set a flag in memory; at most 10 events a second are handed to the background
+thread and set a flag in memory (the row's flag is read every SEIDRA_CANCEL_CHECK_SECONDS, for
+what a Redis outage lost); at most 10 events a second are handed to the background
 publisher; the row is written at most twice a second. The last step always produces an event
 and a save, so clients and the database both see 100 %.
 """
@@ -14,6 +15,7 @@ import time
 
 from django.conf import settings
 from redis import Redis
+from redis.exceptions import RedisError
 
 from apps.jobs import queueing
 from apps.jobs.events import EVENT_PROGRESS, job_event_send, job_state
@@ -31,33 +33,73 @@ def preview_data_url(image) -> str:
 
 
 class CancelWatch:
-    """Set when the job is cancelled: subscribed before the flag is read, so no request is missed."""
+    """Set when the job is cancelled: subscribed before the flag is read, so no request is missed.
+
+    A Redis outage drops the subscription (and a restart empty drops the flag): the listener
+    subscribes again, with a backoff, and reads the flag again each time. Whatever Redis lost,
+    ProgressReporter still reads the row's `cancel_requested` every SEIDRA_CANCEL_CHECK_SECONDS."""
 
     POLL_SECONDS = 0.5  # how long the thread may outlive its job
+    MAX_BACKOFF_SECONDS = 5.0
 
     def __init__(self, *, job_id: str, connection: Redis) -> None:
+        self.job_id = job_id
+        self.key = queueing.CANCEL_KEY.format(job_id=job_id)
         self.requested = threading.Event()
         self.closed = threading.Event()
         # Held for the pub/sub's lifetime: a redis-py client closes its pool when collected, and the
         # subscription's connection with it.
         self.connection = connection
-        self.pubsub = connection.pubsub(ignore_subscribe_messages=True)
-        self.pubsub.subscribe(queueing.CANCEL_KEY.format(job_id=job_id))
+        self.pubsub = None
+        try:
+            self._subscribe()
+        except RedisError:
+            self.pubsub = None  # the listener tries again; the row is read meanwhile
         threading.Thread(target=self._listen, name=f"seidra-cancel-{job_id}", daemon=True).start()
-        if queueing.cancel_flag_is_set(job_id=job_id, connection=connection):
-            self.requested.set()
+
+    def _subscribe(self) -> None:
+        pubsub = self.connection.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(self.key)
+            if queueing.cancel_flag_is_set(job_id=self.job_id, connection=self.connection):
+                self.requested.set()
+        except RedisError:
+            pubsub.close()
+            raise
+        self.pubsub = pubsub
 
     def _listen(self) -> None:
         # The thread closes its own connection: closing it from outside while it waits in a
         # read would raise in this thread.
+        delay, lost_at = self.POLL_SECONDS, None
         try:
             while not self.closed.is_set() and not self.requested.is_set():
-                if self.pubsub.get_message(timeout=self.POLL_SECONDS) is not None:
-                    self.requested.set()
-        except Exception:  # Redis gone: the job goes on, but cannot be cancelled live any more
-            logger.warning("cancel listener stopped", exc_info=True)
+                try:
+                    if self.pubsub is None:
+                        self._subscribe()
+                        if lost_at is not None:
+                            logger.warning("cancel listener of job %s subscribed again", self.job_id)
+                            lost_at, delay = None, self.POLL_SECONDS
+                    if self.pubsub.get_message(timeout=self.POLL_SECONDS) is not None:
+                        self.requested.set()
+                except RedisError as error:
+                    if lost_at is None:
+                        lost_at = time.monotonic()
+                        logger.warning("cancel listener of job %s lost Redis (%s); subscribing again", self.job_id,
+                                       error)  # fmt: skip
+                    self._drop()
+                    self.closed.wait(delay)
+                    delay = min(delay * 2, self.MAX_BACKOFF_SECONDS)
         finally:
-            self.pubsub.close()
+            self._drop()
+
+    def _drop(self) -> None:
+        if self.pubsub is not None:
+            try:
+                self.pubsub.close()
+            except RedisError:
+                pass
+            self.pubsub = None
 
     def close(self) -> None:
         self.closed.set()
@@ -76,10 +118,21 @@ class ProgressReporter:
         self.last_save_at = float("-inf")
         self.preview_pending = False
         self.lost = False  # the job was recovered onto another worker: stop working on it
+        self.cancel_check_interval = settings.SEIDRA_CANCEL_CHECK_SECONDS
+        self.last_cancel_check = float("-inf")
         self.cancel_watch = CancelWatch(job_id=str(job.pk), connection=connection)
 
     def cancel_requested(self) -> bool:
-        return self.lost or self.cancel_watch.requested.is_set()
+        if self.lost or self.cancel_watch.requested.is_set():
+            return True
+        now = time.monotonic()
+        if now - self.last_cancel_check >= self.cancel_check_interval:
+            # The row is the truth when Redis lost the live message (outage, restart empty).
+            self.last_cancel_check = now
+            if Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists():
+                self.cancel_watch.requested.set()
+                return True
+        return False
 
     def close(self) -> None:
         self.cancel_watch.close()

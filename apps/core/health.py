@@ -6,6 +6,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker
 
+from .liveness import workers_alive
+
 
 def _ok(**extra) -> dict:
     return {"status": "ok", **extra}
@@ -39,16 +41,20 @@ def redis_check() -> dict:
 
 
 def workers_check() -> dict:
+    """Workers registered in RQ for the GPU queue whose liveness key is fresh: a killed worker's RQ
+    entry outlives it for minutes, its liveness key only SEIDRA_WORKER_HEARTBEAT_TTL seconds."""
     queue_name = settings.SEIDRA_GPU_QUEUE
     try:
-        workers = [w for w in Worker.all(connection=_redis_connection()) if queue_name in w.queue_names()]
+        connection = _redis_connection()
+        registered = [w.name for w in Worker.all(connection=connection) if queue_name in w.queue_names()]
+        alive = workers_alive(connection, registered)
     except RedisError:
         return _error("cannot count workers while Redis is unreachable", count=0)
-    if not workers:
+    if not alive:
         return _error(
             f"no worker listens on queue '{queue_name}': start one with `manage.py rqworker {queue_name}`", count=0
         )
-    return _ok(count=len(workers))
+    return _ok(count=len(alive))
 
 
 def health_report() -> dict:

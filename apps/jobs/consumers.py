@@ -5,7 +5,9 @@
 - JSON messages by default: `{"type": "job.progress", "job": {...}}` (see apps/jobs/events.py);
   `?format=html` sends htmx out-of-band fragments instead, for pages using the htmx ws extension.
 - On connect a snapshot re-reads the rows (active and recently finished jobs), so a socket that
-  was closed resumes from the database: events missed meanwhile are not needed.
+  was closed resumes from the database: events missed meanwhile are not needed. A socket kept open
+  through a Redis outage gets the same snapshot when the channel layer is back, and a handshake
+  during the outage is closed with 4503 (apps/core/channel_watch.py).
 """
 
 import uuid
@@ -18,6 +20,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from apps.core.channel_watch import LayerOutageMixin
 from apps.core.parsers import JsonInputError, json_loads_bounded
 
 from .events import job_group, job_state, user_jobs_group
@@ -45,7 +48,7 @@ def _language(scope) -> str:
     return wanted if wanted in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-class JobConsumer(AsyncJsonWebsocketConsumer):
+class JobConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -70,6 +73,11 @@ class JobConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
         await self._send_snapshot(snapshot)
+        self.watch_layer()
+
+    async def layer_restored(self) -> None:
+        # Events sent while Redis was away are lost: what the page shows is read again.
+        await self._send_snapshot(await _snapshot(self.user_id, self.job_id))
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group_name"):

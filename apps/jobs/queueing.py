@@ -6,11 +6,18 @@ every other user's k-th one (a user with a running job already had their turn in
 The reordering runs in Redis as one script, so concurrent submits and workers stay consistent.
 """
 
+import logging
+
 import django_rq
 from django.conf import settings
 from redis import Redis
+from redis.exceptions import RedisError
 from rq.job import Job as RqJob
 from rq.serializers import JSONSerializer
+
+from apps.core import liveness
+
+logger = logging.getLogger(__name__)
 
 # The worker function, by dotted path: the web process never imports workers or torch.
 JOB_FUNCTIONS = {"image": "workers.jobs.image_job_run", "video": "workers.jobs.video_job_run"}
@@ -89,10 +96,17 @@ def job_enqueue(*, job_id: str, kind: str, owner_id: int, running_owner_ids: lis
 
 
 def job_dequeue(*, job_id: str) -> bool:
-    """Take a waiting job off the queue; True when it was still there (no worker has it)."""
+    """Take a waiting job off the queue; True when it was still there (no worker has it).
+
+    With Redis unreachable the entry stays: the row already says why it must not run, and the
+    worker's start transition refuses a job that is not QUEUED."""
     queue = gpu_queue()
-    removed = queue.connection.lrem(queue.key, 0, job_id)
-    queue.connection.hdel(owners_key(queue.name), job_id)
+    try:
+        removed = queue.connection.lrem(queue.key, 0, job_id)
+        queue.connection.hdel(owners_key(queue.name), job_id)
+    except RedisError:
+        logger.warning("Redis unreachable: job %s stays in its queue until a worker skips it", job_id)
+        return False
     if removed:
         try:
             RqJob.fetch(job_id, connection=queue.connection, serializer=JSONSerializer).delete(remove_from_queue=False)
@@ -116,11 +130,17 @@ def started_job_ids() -> set[str]:
 
 
 def cancel_flag_set(*, job_id: str) -> None:
-    """The flag covers a worker that starts the job later; the message wakes the one running it now."""
-    connection = redis_connection()
+    """The flag covers a worker that starts the job later; the message wakes the one running it now.
+
+    Both are a fast path: the row's `cancel_requested`, written first by job_cancel, is what the
+    worker reads every SEIDRA_CANCEL_CHECK_SECONDS when Redis lost them (outage, restart)."""
     key = CANCEL_KEY.format(job_id=job_id)
-    connection.set(key, "1", ex=settings.SEIDRA_JOB_TIMEOUT + 600)
-    connection.publish(key, "1")
+    try:
+        connection = redis_connection()
+        connection.set(key, "1", ex=settings.SEIDRA_JOB_TIMEOUT + 600)
+        connection.publish(key, "1")
+    except RedisError:
+        logger.warning("Redis unreachable: job %s will see its cancel flag in the database", job_id)
 
 
 def cancel_flag_is_set(*, job_id: str, connection: Redis | None = None) -> bool:
@@ -128,23 +148,37 @@ def cancel_flag_is_set(*, job_id: str, connection: Redis | None = None) -> bool:
 
 
 def cancel_flag_clear(*, job_id: str) -> None:
-    redis_connection().delete(CANCEL_KEY.format(job_id=job_id))
+    try:
+        redis_connection().delete(CANCEL_KEY.format(job_id=job_id))
+    except RedisError:  # the key expires on its own (SEIDRA_JOB_TIMEOUT + 600 s)
+        logger.warning("Redis unreachable: the cancel flag of job %s expires on its own", job_id)
 
 
-# --- Worker liveness: each GPU worker refreshes its key; a RUNNING job whose worker key expired is lost.
-WORKER_ALIVE_KEY = "seidra:worker:{name}:alive"
+# --- Worker liveness and the Redis dataset's epoch (apps/core/liveness.py holds the key names).
 
 
 def worker_alive_mark(*, name: str, ttl: int, connection: Redis | None = None) -> None:
-    (connection or redis_connection()).set(WORKER_ALIVE_KEY.format(name=name), "1", ex=max(ttl, 1))
+    liveness.worker_alive_mark(connection or redis_connection(), name=name, ttl=ttl)
 
 
 def worker_alive_clear(*, name: str, connection: Redis | None = None) -> None:
-    (connection or redis_connection()).delete(WORKER_ALIVE_KEY.format(name=name))
+    liveness.worker_alive_clear(connection or redis_connection(), name=name)
 
 
 def worker_is_alive(*, name: str) -> bool:
-    return bool(name) and bool(redis_connection().exists(WORKER_ALIVE_KEY.format(name=name)))
+    return name in workers_alive(names=[name])
+
+
+def workers_alive(*, names) -> set[str]:
+    return liveness.workers_alive(redis_connection(), names)
+
+
+def worker_rq_heartbeat_age(*, name: str) -> float | None:
+    return liveness.rq_heartbeat_age(redis_connection(), name=name)
+
+
+def redis_epoch(connection: Redis | None = None) -> tuple[str, float]:
+    return liveness.redis_epoch(connection or redis_connection())
 
 
 def owners_prune(*, keep: set[str]) -> int:

@@ -2,12 +2,14 @@
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from apps.core.channel_watch import LayerOutageMixin
+
 from .services import user_notifications_group
 
 CLOSE_UNAUTHENTICATED = 4401
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class NotificationConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -16,6 +18,11 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         self.group_name = user_notifications_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
+        self.watch_layer()
+
+    async def layer_restored(self) -> None:
+        # Notifications pushed while Redis was away are lost: the page fetches its area again.
+        await self.send_json({"type": "notifications.refresh"})
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group_name"):

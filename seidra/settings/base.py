@@ -322,9 +322,22 @@ SEIDRA_RQ_RESULT_TTL = env.int("SEIDRA_RQ_RESULT_TTL", default=3600)  # RQ's cop
 SEIDRA_PREVIEW_EVERY = env.int("SEIDRA_PREVIEW_EVERY", default=5)  # a latent preview every N steps (0: none)
 SEIDRA_PROGRESS_EVENTS_PER_SECOND = env.float("SEIDRA_PROGRESS_EVENTS_PER_SECOND", default=10.0)
 SEIDRA_PROGRESS_SAVES_PER_SECOND = env.float("SEIDRA_PROGRESS_SAVES_PER_SECOND", default=2.0)
-# A worker refreshes its liveness key every TTL/3 seconds; a RUNNING job whose worker key
-# expired is "lost" and recovered (re-queued once, then failed).
+# A worker refreshes its liveness key every INTERVAL seconds with a TTL of several beats (a beat
+# thread starved of CPU must not make a live worker look dead); a RUNNING job whose worker key
+# expired is "lost" and recovered within about one beat (re-queued once, then failed).
 SEIDRA_WORKER_HEARTBEAT_TTL = env.int("SEIDRA_WORKER_HEARTBEAT_TTL", default=30)
+SEIDRA_WORKER_HEARTBEAT_INTERVAL = env.float(
+    "SEIDRA_WORKER_HEARTBEAT_INTERVAL", default=SEIDRA_WORKER_HEARTBEAT_TTL / 6
+)
+if not 0 < SEIDRA_WORKER_HEARTBEAT_INTERVAL * 3 <= SEIDRA_WORKER_HEARTBEAT_TTL:
+    raise ImproperlyConfigured(
+        "SEIDRA_WORKER_HEARTBEAT_TTL must be at least 3 x SEIDRA_WORKER_HEARTBEAT_INTERVAL (a margin of "
+        f"several missed beats); got {SEIDRA_WORKER_HEARTBEAT_TTL} and {SEIDRA_WORKER_HEARTBEAT_INTERVAL}."
+    )
+# A running job reads its row's cancel flag this often, in case Redis lost the live cancel message.
+SEIDRA_CANCEL_CHECK_SECONDS = env.float("SEIDRA_CANCEL_CHECK_SECONDS", default=5.0)
+# Each web process probes the channel layer this often; after an outage open pages get a fresh snapshot.
+SEIDRA_WS_LAYER_CHECK_SECONDS = env.float("SEIDRA_WS_LAYER_CHECK_SECONDS", default=2.0)
 SEIDRA_RECONCILE_INTERVAL = env.int("SEIDRA_RECONCILE_INTERVAL", default=60)  # seconds, in every worker
 SEIDRA_QUEUE_GRACE_SECONDS = env.int("SEIDRA_QUEUE_GRACE_SECONDS", default=30)  # before a missing entry is re-pushed
 SEIDRA_MAX_ATTEMPTS = env.int("SEIDRA_MAX_ATTEMPTS", default=2)  # runs of one job before "worker lost"

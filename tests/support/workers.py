@@ -28,7 +28,14 @@ def burst_worker_run(*, max_jobs: int | None = None) -> bool:
         worker = GpuWorker([queue], connection=queue.connection)
     else:
         worker = _thread_worker_class()([queue], connection=queue.connection)
-    return worker.work(burst=True, max_jobs=max_jobs, logging_level="WARNING")
+    # rq installs its SIGINT/SIGTERM handlers for good: put pytest's back, so Ctrl-C still stops the run.
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return worker.work(burst=True, max_jobs=max_jobs, logging_level="WARNING")
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
 
 
 def _thread_worker_class():
@@ -73,15 +80,31 @@ class WorkerProcess:
         return self
 
     def wait_registered(self, timeout: float = 30) -> "WorkerProcess":
-        """Until its liveness key exists (it has reconciled and is listening)."""
-        from apps.jobs.queueing import worker_is_alive
+        """Until it is registered and beating (it may still be importing torch)."""
+        return self._wait(lambda state, alive: alive, timeout, "register")
 
+    def wait_listening(self, timeout: float = 300) -> "WorkerProcess":
+        """Until it listens on the queue: registered in RQ, idle or busy, and beating (minutes on a
+        loaded machine, where importing torch alone can take a minute)."""
+        return self._wait(lambda state, alive: alive and state in (b"idle", b"busy"), timeout, "listen")
+
+    def _wait(self, ready, timeout: float, what: str) -> "WorkerProcess":
+        import redis
+
+        from apps.core.liveness import workers_alive
+
+        connection = redis.Redis.from_url(self.env["REDIS_URL"])
         deadline = time.monotonic() + timeout
-        while not worker_is_alive(name=self.name):
+        while True:
+            try:
+                state = connection.hget(f"rq:worker:{self.name}", "state")
+                if ready(state, bool(workers_alive(connection, [self.name]))):
+                    return self
+            except redis.ConnectionError:
+                pass
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker {self.name} did not start:\n{self.output()}")
+                raise RuntimeError(f"worker {self.name} did not {what}:\n{self.output()}")
             time.sleep(0.05)
-        return self
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]

@@ -2,31 +2,46 @@
 cancellation, heartbeats, SIGTERM, SIGKILL and recovery, several workers, fairness."""
 
 import time
+from datetime import timedelta
 
 import pytest
 import redis as redis_lib
+from django.utils import timezone
 
 from apps.gallery.models import Media
 from apps.jobs import queueing
 from apps.jobs.models import Job, JobStatus
 from apps.jobs.recovery import jobs_reconcile
 from apps.jobs.services import job_cancel, job_create
+from tests.support.outage import redis_dataset_aged
 from tests.support.workers import burst_worker_run
 
 QUICK = {"prompt": "a red fox", "width": 32, "height": 32, "steps": 1, "seed": 7}
 # A few seconds on two CPU cores with the tiny model: long enough to act while it runs (within the demo
 # model's limits, apps/jobs/limits.py: 50 steps, so larger images than 64 x 64 for the same length).
 LONG = {"prompt": "a slow job", "width": 96, "height": 96, "steps": 50, "batch_size": 2, "seed": 3}
+QUICK_BEATS = {
+    "SEIDRA_WORKER_HEARTBEAT_TTL": 2,
+    "SEIDRA_WORKER_HEARTBEAT_INTERVAL": 0.5,
+    "SEIDRA_RECONCILE_INTERVAL": 1,
+}
 
 
-def wait_for(condition, *, timeout: float = 180, what: str = "condition", worker=None):
+# Real worker processes on a loaded two-core machine: starting one (torch import) and running a
+# LONG job can each take minutes, so these tests get more than the suite's 300 s hang guard.
+SLOW_MACHINE_TIMEOUT = 900
+
+
+def wait_for(condition, *, timeout: float = 600, what: str = "condition", worker=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}" + (f"\nworker log:\n{worker.output()}" if worker else ""))
+    rows = list(Job.objects.values_list("id", "status", "step", "total_steps", "worker_name", "attempts"))
+    log = f"\nworker log:\n{worker.output()}" if worker else ""
+    raise AssertionError(f"timed out waiting for {what}; jobs (id, status, step, total, worker, attempts): {rows}{log}")
 
 
 def status_of(job: Job) -> str:
@@ -65,8 +80,9 @@ def test_cancelling_a_queued_job_takes_it_off_the_queue(tiny_model, user_factory
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_cancelling_a_running_job_stops_it_within_a_step(tiny_model, user_factory, worker_process):
-    worker = worker_process("w1").wait_registered()
+    worker = worker_process("w1").wait_listening()
     user = user_factory()
     job = job_create(owner=user, parameters=LONG)
     wait_for(lambda: running_with_progress(job), what="the job to run", worker=worker)
@@ -80,9 +96,10 @@ def test_cancelling_a_running_job_stops_it_within_a_step(tiny_model, user_factor
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_two_workers_take_two_jobs_at_once_and_no_job_runs_twice(tiny_model, user_factory, worker_process):
-    first = worker_process("w1").wait_registered()
-    second = worker_process("w2").wait_registered()
+    first = worker_process("w1").wait_listening()
+    second = worker_process("w2").wait_listening()
     user = user_factory()
     jobs = [job_create(owner=user, parameters=LONG), job_create(owner=user, parameters={**LONG, "seed": 4})]
 
@@ -98,31 +115,34 @@ def test_two_workers_take_two_jobs_at_once_and_no_job_runs_twice(tiny_model, use
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_a_job_longer_than_the_heartbeat_ttl_is_not_taken_for_lost(tiny_model, user_factory, worker_process):
-    # Liveness TTL 1 s, reconcile every second in both workers, a job of several seconds.
-    quick_beats = {"SEIDRA_WORKER_HEARTBEAT_TTL": 1, "SEIDRA_RECONCILE_INTERVAL": 1}
-    runner = worker_process("w1", **quick_beats).wait_registered()
-    watcher = worker_process("w2", **quick_beats).wait_registered()
+    # Liveness TTL 2 s (4 beats), lost-job checks every beat and reconcile every second in both
+    # workers, a job of several seconds.
+    quick_beats = QUICK_BEATS
+    runner = worker_process("w1", **quick_beats).wait_listening()
+    watcher = worker_process("w2", **quick_beats).wait_listening()
     user = user_factory()
     job = job_create(owner=user, parameters=LONG)
     wait_for(lambda: running_with_progress(job), what="the job to run", worker=runner)
     holder = job.worker_name
-    started = time.monotonic()
     wait_for(lambda: status_of(job) == JobStatus.SUCCEEDED, what="SUCCEEDED", worker=watcher)
-    assert time.monotonic() - started > 1.5, "the job must outlive the heartbeat TTL for this test to mean anything"
+    ttl = timedelta(seconds=QUICK_BEATS["SEIDRA_WORKER_HEARTBEAT_TTL"])
+    assert job.finished - job.started > ttl, "the job must outlive the heartbeat TTL for this test to mean anything"
     assert job.attempts == 1 and job.worker_name == holder
     assert Media.objects.filter(job=job).count() == LONG["batch_size"]
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_sigterm_finishes_the_current_job_then_exits(tiny_model, user_factory, worker_process):
-    worker = worker_process("w1").wait_registered()
+    worker = worker_process("w1").wait_listening()
     user = user_factory()
     job = job_create(owner=user, parameters=LONG)
     waiting = job_create(owner=user, parameters=QUICK)
     wait_for(lambda: running_with_progress(job), what="the job to run", worker=worker)
     worker.terminate()
-    assert worker.process.wait(timeout=180) == 0, worker.output()
+    assert worker.process.wait(timeout=600) == 0, worker.output()
     assert status_of(job) == JobStatus.SUCCEEDED
     assert Media.objects.filter(job=job).count() == LONG["batch_size"]
     assert status_of(waiting) == JobStatus.QUEUED  # left for the next worker
@@ -130,16 +150,17 @@ def test_sigterm_finishes_the_current_job_then_exits(tiny_model, user_factory, w
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_a_killed_worker_job_is_recovered_and_completed_exactly_once(tiny_model, user_factory, worker_process):
-    quick_beats = {"SEIDRA_WORKER_HEARTBEAT_TTL": 1, "SEIDRA_RECONCILE_INTERVAL": 1}
-    doomed = worker_process("w1", **quick_beats).wait_registered()
+    quick_beats = QUICK_BEATS
+    doomed = worker_process("w1", **quick_beats).wait_listening()
     user = user_factory()
     job = job_create(owner=user, parameters=LONG)
     wait_for(lambda: running_with_progress(job), what="the job to run", worker=doomed)
     doomed.kill()  # SIGKILL mid-job: no cleanup at all
     assert status_of(job) == JobStatus.RUNNING and job.worker_name == "w1"
 
-    rescuer = worker_process("w2", **quick_beats).wait_registered()
+    rescuer = worker_process("w2", **quick_beats).wait_listening()
     wait_for(lambda: status_of(job) == JobStatus.SUCCEEDED, what="recovered job", worker=rescuer)
     assert job.attempts == 2 and job.worker_name == "w2"
     outputs = Media.objects.filter(job=job)
@@ -152,6 +173,7 @@ def test_a_job_lost_twice_fails_with_worker_lost(tiny_model, user_factory):
     job = job_create(owner=user, parameters=QUICK)
     queueing.job_dequeue(job_id=str(job.pk))
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, worker_name="gone", attempts=2)
+    redis_dataset_aged(queueing.redis_connection(), seconds=3600)  # not a Redis that just restarted
     report = jobs_reconcile()
     assert report.failed_lost == [str(job.pk)]
     job.refresh_from_db()
@@ -211,3 +233,69 @@ def test_the_eleventh_queued_job_is_refused_with_429(tiny_model, user_factory):
         job_create(owner=user, parameters=QUICK)
     assert refused.value.status == 429 and "10 jobs waiting" in refused.value.message
     assert Job.objects.filter(owner=user).count() == 10
+
+
+def _running_elsewhere(user, *, worker_name: str, started_ago: float) -> Job:
+    job = job_create(owner=user, parameters=QUICK)
+    queueing.job_dequeue(job_id=str(job.pk))
+    started = timezone.now() - timedelta(seconds=started_ago)
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, worker_name=worker_name, started=started, attempts=1)
+    redis_dataset_aged(queueing.redis_connection(), seconds=3600)  # not a Redis that just restarted
+    return job
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_job_is_reported_with_its_workers_name(tiny_model, user_factory, caplog):
+    job = _running_elsewhere(user_factory(), worker_name="gpu-host-7", started_ago=3600)
+    with caplog.at_level("WARNING", logger="apps.jobs.recovery"):
+        report = jobs_reconcile()
+    assert report.requeued_lost == [str(job.pk)] and status_of(job) == JobStatus.QUEUED
+    assert "worker gpu-host-7 is gone" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_just_started_is_never_taken_for_lost(tiny_model, user_factory, settings):
+    # Its worker marked itself alive as it took the job: a missing key this early means a starved
+    # or restarting beat, not a dead worker.
+    job = _running_elsewhere(user_factory(), worker_name="w1", started_ago=settings.SEIDRA_WORKER_HEARTBEAT_TTL / 2)
+    assert jobs_reconcile().changed == 0
+    assert status_of(job) == JobStatus.RUNNING and job.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_rq_saw_beating_is_not_taken_for_lost(tiny_model, user_factory, redis_url):
+    from rq import Worker
+
+    job = _running_elsewhere(user_factory(), worker_name="w1", started_ago=3600)
+    registered = Worker(["gpu"], connection=redis_lib.Redis.from_url(redis_url), name="w1")
+    registered.register_birth()  # its last heartbeat is now; only its liveness key is missing
+    assert jobs_reconcile().changed == 0
+    assert status_of(job) == JobStatus.RUNNING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_right_after_redis_restarted_empty_no_running_job_is_taken_for_lost(tiny_model, user_factory, manage):
+    job = _running_elsewhere(user_factory(), worker_name="w1", started_ago=3600)
+    queueing.redis_connection().flushdb()  # restarted empty: every liveness key is gone, live or not
+    result = manage("reconcile_jobs")
+    assert result.returncode == 0, result.stderr
+    assert "re-queued after a lost worker: 0" in result.stdout
+    assert status_of(job) == JobStatus.RUNNING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reconcile_right_after_redis_restarted_empty_pushes_waiting_jobs_without_the_grace(
+    tiny_model, user_factory, manage
+):
+    job = job_create(owner=user_factory(), parameters=QUICK)
+    queueing.redis_connection().flushdb()  # the job is seconds old, far within the 30 s grace
+    result = manage("reconcile_jobs")
+    assert result.returncode == 0, result.stderr
+    assert "re-queued (missing from Redis): 1" in result.stdout
+    assert queueing.queued_job_ids() == [str(job.pk)]
+
+
+def test_a_liveness_ttl_shorter_than_three_beats_is_refused_at_start(manage):
+    result = manage("check", env={"SEIDRA_WORKER_HEARTBEAT_TTL": "2", "SEIDRA_WORKER_HEARTBEAT_INTERVAL": "1"})
+    assert result.returncode != 0
+    assert "SEIDRA_WORKER_HEARTBEAT_TTL must be at least 3 x SEIDRA_WORKER_HEARTBEAT_INTERVAL" in result.stderr

@@ -19,7 +19,7 @@ class Command(BaseCommand):
             type=int,
             default=None,
             help="Seconds a QUEUED job may be absent from Redis before it is pushed again "
-            "(default SEIDRA_QUEUE_GRACE_SECONDS, 30).",
+            "(default SEIDRA_QUEUE_GRACE_SECONDS, 30; none right after Redis restarted empty).",
         )
 
     def handle(self, *args, grace: int | None, **options) -> None:
