@@ -1,7 +1,8 @@
 """Generation jobs end to end, as a script user sees them: REST submit, then websocket events.
 
 A private stack in a scratch directory (its own redis-server, SQLite file, media and tiny model;
-daphne and one `manage.py rqworker gpu`, as `make run` starts them), so the figures never touch
+the web server (`python -m seidra.serve`) and one `manage.py rqworker gpu`, as `make run` starts them;
+see scratch.py), so the figures never touch
 the owner's data. Measured:
 - overhead: submit-to-final-event time over the bare warm pipeline call with the same parameters
   (same machine, same run), for a bare call of at least 1 s and of at least 3 s: fixed costs
@@ -13,10 +14,7 @@ the owner's data. Measured:
 
 import asyncio
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -26,7 +24,7 @@ from pathlib import Path
 import redis
 from django.conf import settings
 
-from seidra.local_redis import RedisServer, free_port
+from .scratch import ScratchStack
 
 BENCH_USER = "bench"
 WORKER_NAME = "bench-worker"
@@ -47,88 +45,32 @@ def _stats(values: list[float]) -> dict:
     return {"p50": round(_percentile(values, 0.5), 4), "p95": round(_percentile(values, 0.95), 4), "n": len(values)}
 
 
-class Stack:
-    """Redis, daphne and one GPU worker on a scratch database."""
+class Stack(ScratchStack):
+    """Redis, the web server and one GPU worker on a scratch database, as `make run` starts them."""
 
     def __init__(self, scratch: Path) -> None:
-        self.scratch = scratch
-        self.redis = RedisServer()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.processes: list[subprocess.Popen] = []
-        self.models_dir = scratch / "models"
-
-    def env(self) -> dict:
-        return {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "seidra.settings.local",
-            "DEBUG": "0",
-            "DATABASE_URL": f"sqlite:///{self.scratch / 'db.sqlite3'}",
-            "REDIS_URL": self.redis.url,
-            "SEIDRA_MODELS_DIR": str(self.models_dir),
-            "SEIDRA_MEDIA_ROOT": str(self.scratch / "media"),
-            "SEIDRA_LOG_FILE": "0",
-            "LOG_LEVEL": "WARNING",
-            "SEIDRA_MAX_QUEUED_PER_USER": str(THROUGHPUT_JOBS + 10),
-        }
-
-    def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=self.env(), capture_output=True,
-            text=True, timeout=300,
-        )  # fmt: skip
-        if result.returncode:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-        return result.stdout
+        super().__init__(scratch, overrides={"SEIDRA_MAX_QUEUED_PER_USER": str(THROUGHPUT_JOBS + 10)})
 
     def start(self) -> str:
         """Start everything; returns an access token for the bench user."""
-        self.redis.start()
-        self.manage("migrate", "--no-input", "-v", "0")
-        self.manage("make_tiny_model")
+        self.prepare()
         self.manage(
             "shell", "-c",
             f"from apps.accounts.models import User; u = User(username='{BENCH_USER}'); "
             "u.set_password('bench-only-passphrase-123'); u.save()",
         )  # fmt: skip
         token = self.manage("create_token", "--user", BENCH_USER, "--hours", "2").strip()
-        log = (self.scratch / "stack.log").open("wb")
-        self.processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "seidra.asgi:application"],
-                cwd=settings.BASE_DIR, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        )
-        self.processes.append(
-            subprocess.Popen(
-                [sys.executable, "manage.py", "rqworker", "gpu", "--name", WORKER_NAME],
-                cwd=settings.BASE_DIR, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        )
+        self.spawn_web()
+        self.spawn("manage.py", "rqworker", "gpu", "--name", WORKER_NAME)
         # Ready when the web answers and the worker waits for jobs: its engine imported and its
         # start-up reconcile done, so nothing else competes for the CPU while the bench measures.
-        worker_key = f"rq:worker:{WORKER_NAME}"
         connection = redis.Redis.from_url(self.redis.url)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/health", timeout=2):
-                    if connection.hget(worker_key, "state") == b"idle":
-                        return token
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"the bench stack did not start:\n{(self.scratch / 'stack.log').read_text()[-3000:]}")
 
-    def stop(self) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        self.redis.stop()
+        def ready() -> bool:
+            return self.web_answers() and connection.hget(f"rq:worker:{WORKER_NAME}", "state") == b"idle"
+
+        self.wait_until(ready, what="the bench stack")
+        return token
 
 
 def _bare_pipeline_seconds(models_dir: Path, parameters: dict, min_seconds: float) -> tuple[float, int]:

@@ -19,13 +19,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from django.conf import settings
 
-from seidra.local_redis import RedisServer, free_port
+from .scratch import ScratchStack
 
 ACCOUNTS = 100
 FINISHED_JOBS_PER_ACCOUNT = 10
@@ -84,80 +82,23 @@ def seed_database(accounts_file: str) -> None:
     Path(accounts_file).write_text(json.dumps(accounts))
 
 
-class WebStack:
+class WebStack(ScratchStack):
     """Redis and the web server (no worker) on a scratch database."""
 
     def __init__(self, scratch: Path, *, processes: int | None, threads: int | None) -> None:
-        self.scratch = scratch
-        self.redis = RedisServer()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        overrides = {"SEIDRA_WEB_PROCESSES": processes, "SEIDRA_HTTP_THREADS": threads}
+        super().__init__(scratch, overrides={key: str(value) for key, value in overrides.items() if value})
         self.accounts_file = scratch / "accounts.json"
-        self.overrides = {
-            key: str(value)
-            for key, value in {"SEIDRA_WEB_PROCESSES": processes, "SEIDRA_HTTP_THREADS": threads}.items()
-            if value
-        }
-        self.server: subprocess.Popen | None = None
-
-    def env(self) -> dict:
-        return {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "seidra.settings.local",
-            "DEBUG": "0",
-            "DATABASE_URL": f"sqlite:///{self.scratch / 'db.sqlite3'}",
-            "REDIS_URL": self.redis.url,
-            "SEIDRA_MODELS_DIR": str(self.scratch / "models"),
-            "SEIDRA_MEDIA_ROOT": str(self.scratch / "media"),
-            "SEIDRA_LOG_FILE": "0",
-            "LOG_LEVEL": "WARNING",
-            **self.overrides,
-        }
-
-    def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=self.env(), capture_output=True,
-            text=True, timeout=600,
-        )  # fmt: skip
-        if result.returncode:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-        return result.stdout
 
     def start(self) -> None:
-        self.redis.start()
-        self.manage("migrate", "--no-input", "-v", "0")
-        self.manage("collectstatic", "--no-input", "-v", "0")  # DEBUG off serves the collected files
-        self.manage("make_tiny_model")  # the Create page lists it, jobs name it
+        self.prepare()
         self.manage(
             "shell",
             "-c",
             f"from workers.bench.web_locust import seed_database; seed_database({str(self.accounts_file)!r})",
         )
-        self.log = self.scratch / "web.log"
-        with self.log.open("wb") as log:
-            self.server = subprocess.Popen(
-                [sys.executable, "-m", "seidra.serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=settings.BASE_DIR, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/health", timeout=2):
-                    return
-            except OSError:
-                if self.server.poll() is not None:
-                    break
-                time.sleep(0.2)
-        raise RuntimeError(f"the web server did not start:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.server and self.server.poll() is None:
-            self.server.terminate()
-            try:
-                self.server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
-        self.redis.stop()
+        self.spawn_web()
+        self.wait_until(self.web_answers, what="the web server")
 
 
 def run_scenario(url: str, accounts_file: Path, scratch: Path, *, users: int, seconds: int, login_users: int) -> dict:
