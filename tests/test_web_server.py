@@ -19,9 +19,11 @@ from seidra import password_hashing
 class DatabaseLock:
     """An exclusive lock on the SQLite test database: any request that touches it waits (readers too)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, timeout: float) -> None:
         self.path = path
-        self.holder: sqlite3.Connection | None = sqlite3.connect(path, isolation_level=None)
+        # The same busy timeout as the project's connections: on a loaded machine a request of an
+        # earlier test may still be finishing its transaction in the server.
+        self.holder: sqlite3.Connection | None = sqlite3.connect(path, isolation_level=None, timeout=timeout)
         self.holder.execute("PRAGMA locking_mode=EXCLUSIVE")
         self.holder.execute("BEGIN EXCLUSIVE")
         self.holder.execute("SELECT count(*) FROM django_migrations").fetchall()
@@ -53,7 +55,7 @@ def test_a_request_waiting_on_the_database_does_not_hold_up_other_requests(live_
     busy_timeout = settings.DATABASES["default"]["OPTIONS"]["timeout"]
     daphne_pid = asgi_server.process.pid
     connection.close()  # in WAL mode every open connection keeps a shared lock on the file
-    lock = DatabaseLock(Path(connection.settings_dict["NAME"]).resolve())
+    lock = DatabaseLock(Path(connection.settings_dict["NAME"]).resolve(), timeout=busy_timeout)
     try:
         before = _handles_on(daphne_pid, lock.path)
 

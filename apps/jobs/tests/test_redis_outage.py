@@ -68,7 +68,10 @@ class LiveSocket:
 def open_socket(server, path: str, user) -> ClientConnection:
     url = server.url.replace("http://", "ws://") + path
     token = AccessToken.for_user(user)
-    return connect(url, additional_headers={"Authorization": f"Bearer {token}"}, origin=server.url, open_timeout=5)
+    # legacy=True: websockets' documented way to hold a connection outside a `with` block (callers close it).
+    return connect(
+        url, additional_headers={"Authorization": f"Bearer {token}"}, origin=server.url, open_timeout=5, legacy=True
+    )
 
 
 def close_code(socket: ClientConnection) -> int:
