@@ -118,19 +118,21 @@ def test_two_workers_take_two_jobs_at_once_and_no_job_runs_twice(tiny_model, use
 @pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
 def test_a_job_longer_than_the_heartbeat_ttl_is_not_taken_for_lost(tiny_model, user_factory, worker_process):
     # Liveness TTL 2 s (4 beats), lost-job checks every beat and reconcile every second in both
-    # workers, a job of several seconds.
+    # workers, a job of several seconds: 256 x 256 images (LONG took 1.9 s on an idle machine, under
+    # the 2 s TTL, and the tiny model's time per step hardly grows below that size).
     quick_beats = QUICK_BEATS
+    longer = {**LONG, "width": 256, "height": 256, "batch_size": 4}
     runner = worker_process("w1", **quick_beats).wait_listening()
     watcher = worker_process("w2", **quick_beats).wait_listening()
     user = user_factory()
-    job = job_create(owner=user, parameters=LONG)
+    job = job_create(owner=user, parameters=longer)
     wait_for(lambda: running_with_progress(job), what="the job to run", worker=runner)
     holder = job.worker_name
     wait_for(lambda: status_of(job) == JobStatus.SUCCEEDED, what="SUCCEEDED", worker=watcher)
     ttl = timedelta(seconds=QUICK_BEATS["SEIDRA_WORKER_HEARTBEAT_TTL"])
     assert job.finished - job.started > ttl, "the job must outlive the heartbeat TTL for this test to mean anything"
     assert job.attempts == 1 and job.worker_name == holder
-    assert Media.objects.filter(job=job).count() == LONG["batch_size"]
+    assert Media.objects.filter(job=job).count() == longer["batch_size"]
 
 
 @pytest.mark.django_db(transaction=True)
