@@ -106,8 +106,9 @@ def test_the_worker_rides_out_an_outage_and_runs_the_job_submitted_meanwhile(
     assert "unhandled exception" not in worker.output()
     assert Media.objects.filter(job=job).count() == RUN["batch_size"]
     assert Media.objects.filter(job=submitted).count() == 1
-    # RQ's registry was lost with the data: the worker registered again and health counts it.
-    assert api_client.get("/api/health").json()["workers"] == {"status": "ok", "count": 1}
+    # RQ's registry was lost with the data: the worker registers again (within a beat) and health counts it.
+    wait_for(lambda: api_client.get("/api/health").json()["workers"] == {"status": "ok", "count": 1},
+             what="health to count the worker again", worker=worker)  # fmt: skip
 
 
 @pytest.mark.django_db(transaction=True)
