@@ -1,4 +1,4 @@
-"""Shared test fixtures: a real Redis, the real ASGI server, a real browser. See ARCHITECTURE.md section 6."""
+"""Shared test fixtures: a real Redis, the real ASGI server, a real browser. See docs/architecture.md section 7 (Testing)."""
 
 import os
 import subprocess
