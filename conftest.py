@@ -1,4 +1,7 @@
-"""Shared test fixtures: a real Redis, the real ASGI server, a real browser. See docs/architecture.md section 7 (Testing)."""
+"""Shared test fixtures: a real Redis, the real ASGI server, a real browser.
+
+See docs/architecture.md, section 7 (Testing).
+"""
 
 import os
 import subprocess

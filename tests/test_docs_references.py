@@ -10,15 +10,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", ROOT / "ops" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Top-level folders of the repository: a backticked path starting with one of them names a file of the clone.
-REPO_FOLDERS = ("apps", "seidra", "workers", "ops", "docs", "requirements", "static", "templates", "tests", "docker", "locale")
-BACKTICKED_PATH = re.compile(r"`((?:%s)/[\w./-]*)`" % "|".join(REPO_FOLDERS))
+REPO_FOLDERS = "apps seidra workers ops docs requirements static templates tests docker locale".split()
+BACKTICKED_PATH = re.compile(r"`((?:" + "|".join(REPO_FOLDERS) + r")/[\w./-]*)`")
 MARKDOWN_LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 MARKDOWN_FILE_NAME = re.compile(r"\b([\w-]+\.md)\b")
 
 
 def _tracked_text_files() -> list[Path]:
     listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    return [ROOT / name for name in listed if name.endswith((".py", ".md", ".sh", ".html", ".txt", ".toml", ".yml", ".yaml"))]
+    text_suffixes = (".py", ".md", ".sh", ".html", ".txt", ".toml", ".yml", ".yaml")
+    return [ROOT / name for name in listed if name.endswith(text_suffixes)]
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda path: str(path.relative_to(ROOT)))
