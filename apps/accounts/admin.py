@@ -1,8 +1,14 @@
+from allauth.account.admin import EmailAddressAdmin
+from allauth.account.models import EmailAddress as AllauthEmailAddress
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from .models import EmailAddress, User
+
+# One "Accounts" section: allauth's addresses move next to the users (see EmailAddress).
+admin.site.unregister(AllauthEmailAddress)
+admin.site.register(EmailAddress, EmailAddressAdmin)
 
 
 @admin.register(User)

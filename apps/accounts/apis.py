@@ -1,14 +1,17 @@
 """Token and account endpoints (seed section 7). Thin: authentication is simplejwt's, lockout axes',
 whether a token is still good apps.accounts.tokens'."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenViewBase
+
+from apps.core.api_schema import ApiErrorSerializer
 
 from .lockout import lockout_payload
 from .serializers import MeSerializer, TokenRefreshSerializer, TokenVerifySerializer
@@ -24,6 +27,28 @@ class LoginRefused(APIException):
         super().__init__(detail={"detail": payload["detail"], "code": payload["code"]})
 
 
+def _token_responses(ok, *, refused: str, locked_out: str | None = None) -> dict:
+    """The answers of a token endpoint, errors in the project's shape (apps/core/api_errors.py)."""
+    responses = {
+        200: ok,
+        400: OpenApiResponse(ApiErrorSerializer, description="A field is missing, unknown or malformed: `errors`."),
+        401: OpenApiResponse(ApiErrorSerializer, description=refused),
+    }
+    if locked_out:
+        responses[429] = OpenApiResponse(ApiErrorSerializer, description=locked_out)
+    return responses
+
+
+@extend_schema_view(
+    post=extend_schema(
+        responses=_token_responses(
+            TokenObtainPairSerializer,
+            refused="Wrong username or password, or the account is disabled.",
+            locked_out="Too many failed logins for this username or from this address: the Retry-After header "
+            "says how many seconds to wait.",
+        )
+    )
+)
 class TokenObtainApi(TokenObtainPairView):
     """POST username + password, get an access and a refresh token; locked out after repeated failures."""
 
@@ -37,12 +62,28 @@ class TokenObtainApi(TokenObtainPairView):
             raise
 
 
+@extend_schema_view(
+    post=extend_schema(
+        responses=_token_responses(
+            TokenRefreshSerializer,
+            refused="The refresh token is invalid, expired, already used, or older than the last password change.",
+        )
+    )
+)
 class TokenRefreshApi(TokenViewBase):
     """POST a refresh token, get a new access token and a new refresh token (the old one is blacklisted)."""
 
     serializer_class = TokenRefreshSerializer
 
 
+@extend_schema_view(
+    post=extend_schema(
+        responses=_token_responses(
+            OpenApiResponse(description="The token is good: every endpoint accepts it now."),
+            refused="The token is invalid or expired, or its user can no longer sign in; `message` says which.",
+        )
+    )
+)
 class TokenVerifyApi(TokenViewBase):
     """POST a token: 200 while every API endpoint would accept it, 401 (with the reason) otherwise."""
 
@@ -52,6 +93,8 @@ class TokenVerifyApi(TokenViewBase):
 class MeApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=MeSerializer)
+    @extend_schema(
+        responses={200: MeSerializer, 401: OpenApiResponse(ApiErrorSerializer, description="No valid credentials.")}
+    )
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data, status=status.HTTP_200_OK)

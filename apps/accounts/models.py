@@ -1,5 +1,6 @@
 """The platform's user. Custom from the first migration so later fields need no swap."""
 
+from allauth.account import models as allauth_models
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -24,3 +25,13 @@ class User(AbstractUser):
         super().set_password(raw_password)
         self.password_changed_at = timezone.now()
         self.password_origin = origin
+
+
+class EmailAddress(allauth_models.EmailAddress):
+    """allauth's e-mail addresses, registered in the admin from this app so they are listed with the
+    users under one "Accounts" section (allauth's own app is labelled "Accounts" too)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("email address")
+        verbose_name_plural = _("email addresses")

@@ -10,7 +10,16 @@ from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 from .tokens import token_user_get
 
 
+class OptionalEmailField(serializers.EmailField):
+    """An address, or null when the user has none: "" is not a valid `format: email` value."""
+
+    def to_representation(self, value):
+        return value or None
+
+
 class MeSerializer(serializers.ModelSerializer):
+    email = OptionalEmailField(read_only=True, allow_null=True)
+
     class Meta:
         model = get_user_model()
         fields = ["id", "username", "email", "is_staff", "is_superuser", "date_joined", "last_login"]

@@ -15,7 +15,7 @@ class LoraAddForm(forms.Form):
     origin = forms.ChoiceField(
         label=_("Add from"),
         choices=[(FROM_FILE, _("a file on the server")), (FROM_HUB, _("a Hugging Face Hub repository"))],
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "radiolist"}),  # the admin's style for choices
         initial=FROM_FILE,
     )
     file_path = forms.CharField(

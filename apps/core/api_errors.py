@@ -1,5 +1,6 @@
 """Every API error is JSON with a human `message` (plus DRF's `detail` and field errors)."""
 
+from django.http import JsonResponse
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -42,3 +43,11 @@ def json_exception_handler(exc, context):
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "code" not in response.data:
         response.data["code"] = "not_authenticated"
     return response
+
+
+def api_error_response(message: str, *, status: int, code: str | None = None) -> JsonResponse:
+    """The same error shape, for the few plain Django views that answer API clients too (media files)."""
+    body = {"detail": message, "message": message}
+    if code:
+        body["code"] = code
+    return JsonResponse(body, status=status)

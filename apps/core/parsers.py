@@ -3,6 +3,7 @@
 - JSON nested deeper than MAX_JSON_DEPTH is refused before it is decoded: Python's decoder (and
   any code walking the result) would otherwise raise RecursionError, a 500, around 1,000 levels.
 - Text that cannot be stored or shown (apps/core/text.py) is refused naming its field.
+- A field the endpoint does not document is refused naming it (apps/core/body_fields.py).
 They are REST_FRAMEWORK's DEFAULT_PARSER_CLASSES, so every endpoint, the token ones included,
 gets them; the websocket consumers decode frames with `json_loads_bounded` too.
 """
@@ -16,6 +17,7 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.utils import json
 
+from .body_fields import body_serializer_for_view, unknown_fields_refuse
 from .text import text_problem_find
 
 MAX_JSON_DEPTH = 32  # real requests nest 3 levels (a body, its `loras` list, one LoRA)
@@ -57,11 +59,12 @@ def json_loads_bounded(text: str, *, strict: bool = True):
         raise JsonInputError(_("JSON parse error - %(error)s") % {"error": error}) from None
 
 
-def _refuse_bad_text(data) -> None:
+def _refuse_bad_input(data, parser_context) -> None:
     found = text_problem_find(data)
     if found:
         field, problem = found
         raise ValidationError({field: [problem]})
+    unknown_fields_refuse(data, body_serializer_for_view((parser_context or {}).get("view")))
 
 
 class SafeJSONParser(JSONParser):
@@ -76,19 +79,19 @@ class SafeJSONParser(JSONParser):
             data = json_loads_bounded(text, strict=self.strict)
         except JsonInputError as error:
             raise ParseError(str(error)) from None
-        _refuse_bad_text(data)
+        _refuse_bad_input(data, parser_context)
         return data
 
 
 class SafeFormParser(FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
-        _refuse_bad_text(data)
+        _refuse_bad_input(data, parser_context)
         return data
 
 
 class SafeMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
-        _refuse_bad_text(parsed.data)
+        _refuse_bad_input(parsed.data, parser_context)
         return parsed

@@ -12,6 +12,7 @@ BUILT_SECTIONS = {"create": job_create_page, "jobs": job_list_page, "models": mo
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     *[
         path(f"{name}/", BUILT_SECTIONS[name], name=name)
         if name in BUILT_SECTIONS

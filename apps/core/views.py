@@ -1,8 +1,9 @@
 """Shell pages. Sections that later features build show an honest empty state until then."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
 # Each navigation section, with the empty state it shows until its feature lands.
@@ -57,3 +58,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
         message = "Internal server error; the details are in the server log."
         return JsonResponse({"detail": "Server error.", "message": message}, status=500)
     return render(request, "500.html", status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and tools ask for /favicon.ico whatever a page links: send them to the site's icon."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

@@ -40,12 +40,13 @@ class JobPagination(PageNumberPagination):
 class ImageGenerationApi(APIView):
     # JSON only: `loras` is a list of objects, which form encoding cannot carry.
     parser_classes = [SafeJSONParser]
+    # The documented body: the schema's request and the fields the parser accepts (apps/core/body_fields.py).
+    serializer_class = ImageGenerationSerializer
 
     @extend_schema(
         tags=[TAG],
         operation_id="generation_image_create",
         summary="Submit an image job",
-        request=ImageGenerationSerializer,
         responses={
             201: JobSerializer,
             400: OpenApiResponse(ApiErrorSerializer, description="A parameter is invalid; `errors` names each."),

@@ -107,8 +107,13 @@ def _text(data: dict, name: str, *, required: bool, errors: dict) -> str:
 
 
 def _model(data: dict, errors: dict) -> InstalledModel | None:
-    name = _clean_string(data.get("model") or default_model_name(), "model", errors)
+    # Omitted or null: the default model. An empty name is a mistake (a blank variable in a script),
+    # not a request for the default: it is refused, so the job never runs on a model nobody chose.
+    name = _clean_string(default_model_name() if data.get("model") is None else data["model"], "model", errors)
     if name is None:
+        return None
+    if not name.strip():
+        errors["model"] = _("Empty: name an installed model, or leave the field out for the default model.")
         return None
     model = InstalledModel.objects.filter(name=name, kind="checkpoint").first()
     if model is None:

@@ -8,6 +8,8 @@ serializer renders `job_state()`, the same shape live events carry.
 
 from rest_framework import serializers
 
+from apps.core.api_schema import ApiErrorSerializer, IntegerStepField  # noqa: F401 - the error shape, for apis.py
+
 from .events import job_state
 from .models import Job, JobKind, JobStatus
 from .parameters import (
@@ -55,16 +57,26 @@ class ImageGenerationSerializer(serializers.Serializer):
     prompt = serializers.CharField(max_length=MAX_PROMPT_CHARS)
     negative_prompt = serializers.CharField(required=False, allow_blank=True, max_length=MAX_PROMPT_CHARS)
     model = serializers.CharField(
-        required=False, allow_null=True, help_text="An installed checkpoint; omitted: the server's default model."
+        required=False,
+        allow_null=True,
+        help_text="An installed checkpoint; omitted or null: the server's default model (an empty name is refused).",
     )
     loras = GenerationLoraSerializer(
         many=True, required=False, max_length=MAX_LORAS, help_text="Each LoRA at most once."
     )
-    width = serializers.IntegerField(
-        default=DEFAULTS["width"], min_value=WIDEST_SIDES[0], max_value=WIDEST_SIDES[1], help_text=SIZE_HELP
+    width = IntegerStepField(
+        step=SIZE_STEP,
+        default=DEFAULTS["width"],
+        min_value=WIDEST_SIDES[0],
+        max_value=WIDEST_SIDES[1],
+        help_text=SIZE_HELP,
     )
-    height = serializers.IntegerField(
-        default=DEFAULTS["height"], min_value=WIDEST_SIDES[0], max_value=WIDEST_SIDES[1], help_text=SIZE_HELP
+    height = IntegerStepField(
+        step=SIZE_STEP,
+        default=DEFAULTS["height"],
+        min_value=WIDEST_SIDES[0],
+        max_value=WIDEST_SIDES[1],
+        help_text=SIZE_HELP,
     )
     steps = serializers.IntegerField(
         default=DEFAULTS["steps"], min_value=WIDEST_STEPS[0], max_value=WIDEST_STEPS[1], help_text=STEPS_HELP
@@ -130,12 +142,3 @@ class JobPageSerializer(serializers.Serializer):
 class JobListFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
     kind = serializers.ChoiceField(choices=JobKind.choices, required=False)
-
-
-class ApiErrorSerializer(serializers.Serializer):
-    message = serializers.CharField(help_text="What went wrong, naming the field(s) concerned.")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="On 400: field name -> messages.",
-    )
