@@ -22,6 +22,7 @@ from .serializers import (
     ImageGenerationSerializer,
     JobListFilterSerializer,
     JobPageSerializer,
+    JobRetrySerializer,
     JobSerializer,
 )
 from .services import job_cancel, job_create, job_delete, job_retry
@@ -138,16 +139,30 @@ class JobRetryApi(APIView):
         tags=[TAG],
         operation_id="jobs_retry",
         summary="Run a finished job again",
-        description="Queues a new job with the same parameters (a random seed is drawn again) and returns it.",
+        description=(
+            "Queues a new job with the same parameters and returns it. `seed` chooses its seed: `same` "
+            "(the default, also with no body) reuses the seed the job ran with, the requested one or the "
+            "one drawn for it (`outputs[0].seed`); `new` draws a new random seed."
+        ),
         parameters=[JOB_ID],
-        request=None,
+        request=JobRetrySerializer,
         responses={
             201: JobSerializer,
+            400: OpenApiResponse(ApiErrorSerializer, description="`seed` is neither `same` nor `new`."),
             404: NOT_FOUND,
-            409: OpenApiResponse(ApiErrorSerializer, description="The job is still queued or running."),
+            409: OpenApiResponse(
+                ApiErrorSerializer,
+                description=(
+                    "The job is still queued or running, or `same` was asked of a job whose random seed "
+                    "no image recorded (it failed or was cancelled first): retry with `new`."
+                ),
+            ),
             429: OpenApiResponse(ApiErrorSerializer, description="Too many of your jobs are already waiting."),
         },
     )
     def post(self, request: Request, job_id: str) -> Response:
+        choice = JobRetrySerializer(data=request.data)
+        choice.is_valid(raise_exception=True)
         job = job_get_for_user(user=request.user, job_id=job_id)
-        return Response(JobSerializer(job_retry(job=job)).data, status=status.HTTP_201_CREATED)
+        retried = job_retry(job=job, seed=choice.validated_data["seed"])
+        return Response(JobSerializer(retried).data, status=status.HTTP_201_CREATED)

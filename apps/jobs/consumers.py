@@ -115,4 +115,6 @@ class JobConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
 
     def _fragment(self, event: str, state: dict) -> str:
         with translation.override(self.language):
-            return render_to_string("jobs/_job-live.html", {"job": state, "event": event})
+            # A socket following one job is that job's page: the only one showing its parameters (the seed).
+            context = {"job": state, "event": event, "job_page": self.job_id is not None}
+            return render_to_string("jobs/_job-live.html", context)

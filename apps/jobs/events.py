@@ -53,6 +53,8 @@ def job_state(job: Job, *, with_outputs: bool = True) -> dict:
         "stage": job.stage,
         "error": job.error,
         "attempts": job.attempts,
+        # The requested seed (None: random), so live fragments can tell a drawn seed (outputs) from a fixed one.
+        "seed": job.parameters.get("seed"),
         "created": job.created.isoformat() if job.created else None,
         "started": job.started.isoformat() if job.started else None,
         "finished": job.finished.isoformat() if job.finished else None,

@@ -26,6 +26,13 @@ ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 FINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+class RetrySeed(models.TextChoices):
+    """What a retry does with the seed: reuse the one the job ran with (requested or drawn), or draw anew."""
+
+    SAME = "same"
+    NEW = "new"
+
+
 class Job(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")

@@ -29,3 +29,11 @@ def job_get_for_user(*, user: User, job_id) -> Job:
         raise SeidraError(_("No such job."), status=404)
     return job
 
+
+def job_seed_used(*, job: Job) -> int | None:
+    """The seed a job ran with: the requested one, else the one the worker drew (its first image's:
+    a batch uses seed, seed + 1, ...); None when it was random and no image recorded it."""
+    if job.parameters.get("seed") is not None:
+        return job.parameters["seed"]
+    first = min(job.outputs.all(), key=lambda media: media.index, default=None)
+    return None if first is None else first.parameters.get("seed")

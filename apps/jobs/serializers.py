@@ -11,7 +11,7 @@ from rest_framework import serializers
 from apps.core.api_schema import ApiErrorSerializer, IntegerStepField  # noqa: F401 - the error shape, for apis.py
 
 from .events import job_state
-from .models import Job, JobKind, JobStatus
+from .models import Job, JobKind, JobStatus, RetrySeed
 from .parameters import (
     BATCH_RANGE,
     DEFAULT_SCHEDULER,
@@ -118,6 +118,9 @@ class JobSerializer(serializers.Serializer):
     stage = serializers.CharField(allow_blank=True)
     error = serializers.CharField(allow_blank=True, help_text="Why a FAILED job failed, and what to do.")
     attempts = serializers.IntegerField()
+    seed = serializers.IntegerField(
+        allow_null=True, help_text="The requested seed; null when random (each output's `seed` is the one drawn)."
+    )
     created = serializers.DateTimeField()
     started = serializers.DateTimeField(allow_null=True)
     finished = serializers.DateTimeField(allow_null=True)
@@ -137,6 +140,14 @@ class JobPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = JobSerializer(many=True)
+
+
+class JobRetrySerializer(serializers.Serializer):
+    seed = serializers.ChoiceField(
+        choices=RetrySeed.values,
+        default=RetrySeed.SAME,
+        help_text="`same` (default) or `new`.",
+    )
 
 
 class JobListFilterSerializer(serializers.Serializer):

@@ -22,8 +22,9 @@ from apps.notifications.services import notification_create
 
 from . import queueing
 from .events import EVENT_FINISHED, EVENT_QUEUED, EVENT_STARTED, job_event_send
-from .models import Job, JobKind, JobStatus
+from .models import Job, JobKind, JobStatus, RetrySeed
 from .parameters import image_parameters_clean
+from .selectors import job_seed_used
 
 logger = logging.getLogger(__name__)
 
@@ -105,16 +106,28 @@ def job_cancel(*, job: Job) -> Job:
 
 
 @transaction.atomic
-def job_retry(*, job: Job) -> Job:
-    """A new job with the same parameters (a random seed stays random)."""
+def job_retry(*, job: Job, seed: str = RetrySeed.SAME) -> Job:
+    """A new job with the same parameters, and either the seed the job ran with (the requested one,
+    or the one drawn for it) or a new random seed: a retry never re-rolls the seed unasked."""
     if job.is_active:
         status = job.get_status_display()
         message = _("This job is still %(status)s; retry it once it has finished.") % {"status": status}
         raise SeidraError(message, status=409)
+    if seed == RetrySeed.SAME:
+        same = job_seed_used(job=job)
+        if same is None:
+            raise SeidraError(
+                _("This job's seed was random and no image kept it: retry it with a new seed."), status=409
+            )
+        parameters = {**job.parameters, "seed": same}
+    elif seed == RetrySeed.NEW:
+        parameters = {**job.parameters, "seed": None}
+    else:
+        raise SeidraError(_('The seed choice must be "same" or "new".'), status=400)
     User.objects.select_for_update().filter(pk=job.owner_id).first()
     _check_queue_limit(job.owner)
     retried = Job.objects.create(
-        owner=job.owner, kind=job.kind, parameters=job.parameters, total_steps=job.total_steps, retry_of=job
+        owner=job.owner, kind=job.kind, parameters=parameters, total_steps=job.total_steps, retry_of=job
     )
     transaction.on_commit(lambda: _enqueue(retried))
     return retried

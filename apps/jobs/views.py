@@ -21,7 +21,7 @@ from apps.catalog.selectors import default_model_name, lora_list, model_list
 from apps.core.errors import SeidraError
 
 from .forms import ImageJobForm
-from .models import Job, JobKind, JobStatus
+from .models import Job, JobKind, JobStatus, RetrySeed
 from .parameters import ParameterError
 from .selectors import job_get_for_user, job_list
 from .services import job_cancel, job_create, job_delete, job_retry
@@ -174,7 +174,7 @@ def job_cancel_view(request: HttpRequest, job_id) -> HttpResponse:
 def job_retry_view(request: HttpRequest, job_id) -> HttpResponse:
     job = _job_or_404(request, job_id)
     try:
-        retried = job_retry(job=job)
+        retried = job_retry(job=job, seed=request.POST.get("seed", RetrySeed.SAME))
     except SeidraError as error:
         return _failed(request, job, error)
     if request.htmx:

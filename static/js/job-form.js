@@ -42,4 +42,36 @@
   }
   document.addEventListener("DOMContentLoaded", applyAll);
   document.addEventListener("htmx:afterSettle", applyAll);
+
+  // After Generate the answer replaces the form: its confirmation or first error is brought into
+  // view just below the sticky header (which would hide it), and the first bad field gets focus.
+  var submitted = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "create-form") submitted = true;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var form = document.getElementById("create-form");
+    if (!submitted || !form) return;
+    submitted = false;
+    var answer = form.querySelector(".form-success, .form-error, .has-error");
+    if (!answer) return;
+    var topbar = document.querySelector(".topbar");
+    var below = topbar ? topbar.getBoundingClientRect().bottom : 0;
+    var box = answer.getBoundingClientRect();
+    if (box.top < below + 8 || box.bottom > window.innerHeight) {
+      window.scrollBy({ top: box.top - below - 12, behavior: "instant" });
+    }
+    var field = answer.querySelector("input, select, textarea");
+    if (field) field.focus({ preventScroll: true });
+  });
+
+  // Ctrl+Enter (Cmd+Enter on a Mac) submits the form from any of its fields, as in most editors.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var form = event.target.closest ? event.target.closest("#create-form") : null;
+    if (!form) return;
+    event.preventDefault();
+    var button = form.querySelector("button[type=submit]");
+    if (button && !button.disabled) form.requestSubmit(button);  // disabled: a submit is in flight
+  });
 })();

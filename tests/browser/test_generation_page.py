@@ -117,7 +117,7 @@ def test_the_jobs_table_cancels_follows_a_worker_live_and_deletes(page, live_url
     expect(kept_row.locator("[data-status]")).to_have_text("Queued")
     dropped_row.get_by_role("button", name="Cancel").click()
     expect(dropped_row.locator("[data-status]")).to_have_text("Cancelled")
-    expect(dropped_row.get_by_role("button", name="Retry")).to_be_visible()
+    expect(dropped_row.get_by_role("button", name="Retry with the same seed")).to_be_visible()
 
     worker = worker_process("w1", **LIVE_WORKER_ENV)
     worker.wait_registered(timeout=60)

@@ -242,6 +242,40 @@ def test_retry_queues_a_new_job_with_the_same_parameters(tiny_model, alice):
     assert response.status_code == 409 and "retry it once it has finished" in response.json()["message"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_retry_keeps_the_seed_the_job_ran_with_unless_a_new_one_is_asked(tiny_model, alice):
+    from apps.gallery.models import Media
+
+    client = client_for(alice)
+    fixed = finished_job(alice, model=tiny_model, seed=7)
+    drawn = finished_job(alice, model=tiny_model, seed=None, batch_size=2)
+    for index, seed in ((1, 4243), (0, 4242)):  # a batch draws seed, seed + 1: the first image's is the job's
+        Media.objects.create(
+            owner=alice, job=drawn, index=index, file=f"outputs/{drawn.pk}-{index}.png", width=64, height=64,
+            parameters={"seed": seed}, created=timezone.now(),
+        )  # fmt: skip
+    never_drawn = finished_job(alice, status=JobStatus.CANCELLED, model=tiny_model, seed=None)
+
+    def retry(job, **body):
+        return client.post(f"/api/jobs/{job.pk}/retry", body or None, format="json")
+
+    # "same" is the default: with no body, and by name.
+    assert retry(fixed).json()["parameters"]["seed"] == 7
+    assert retry(drawn).json()["parameters"]["seed"] == 4242
+    assert retry(drawn, seed="same").json()["seed"] == 4242
+    assert retry(fixed, seed="new").json()["parameters"]["seed"] is None
+    assert retry(drawn, seed="new").json()["parameters"]["seed"] is None
+
+    refused = retry(never_drawn)
+    assert refused.status_code == 409 and "retry it with a new seed" in refused.json()["message"]
+    assert retry(never_drawn, seed="new").status_code == 201
+    wrong = retry(fixed, seed="again")
+    assert wrong.status_code == 400 and "seed" in wrong.json()["errors"]
+
+    retry_body = schema()["paths"]["/api/jobs/{job_id}/retry"]["post"]
+    assert "`same` (the default" in retry_body["description"]
+
+
 @pytest.mark.django_db
 def test_deleting_a_finished_job_removes_it_but_an_active_one_must_be_cancelled_first(alice):
     client = client_for(alice)

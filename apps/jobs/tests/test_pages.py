@@ -330,7 +330,7 @@ def test_cancelling_a_finished_job_shows_why_it_cannot(client, alice):
 @pytest.mark.django_db
 def test_retrying_with_htmx_puts_the_new_job_above_the_old_one(client, alice):
     job = make_job(alice, status=JobStatus.FAILED, error="CUDA out of memory")
-    response = client.post(f"/jobs/{job.pk}/retry", HTTP_HX_TARGET=f"job-row-{job.pk}", **HTMX)
+    response = client.post(f"/jobs/{job.pk}/retry", {"seed": "new"}, HTTP_HX_TARGET=f"job-row-{job.pk}", **HTMX)
     retried = Job.objects.get(retry_of=job)
     assert retried.status == JobStatus.QUEUED and retried.parameters == job.parameters
     rows = response.content.decode()
@@ -341,10 +341,10 @@ def test_retrying_with_htmx_puts_the_new_job_above_the_old_one(client, alice):
 @pytest.mark.django_db
 def test_retrying_from_the_detail_page_opens_the_new_job(client, alice):
     job = make_job(alice, status=JobStatus.CANCELLED)
-    response = client.post(f"/jobs/{job.pk}/retry", HTTP_HX_TARGET=f"job-detail-{job.pk}", **HTMX)
+    response = client.post(f"/jobs/{job.pk}/retry", {"seed": "new"}, HTTP_HX_TARGET=f"job-detail-{job.pk}", **HTMX)
     retried = Job.objects.get(retry_of=job)
     assert response["HX-Redirect"] == f"/jobs/{retried.pk}/"
-    response = client.post(f"/jobs/{job.pk}/retry", {"next": f"/jobs/{job.pk}/"})
+    response = client.post(f"/jobs/{job.pk}/retry", {"seed": "new", "next": f"/jobs/{job.pk}/"})
     assert response["Location"] == f"/jobs/{Job.objects.filter(retry_of=job).latest('created').pk}/"
 
 
