@@ -188,6 +188,7 @@ class GpuWorker(SimpleWorker):
         self.outage = RedisOutage(self.name, on_recovered=self._redis_recovered)
         self.heartbeat_thread: Heartbeat | None = None
         self.recovery: Recovery | None = None
+        self.device = ""  # in the liveness key, once the engine is loaded: the home page shows it
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -214,8 +215,11 @@ class GpuWorker(SimpleWorker):
         self.mark_alive()
         self.heartbeat_thread.start()  # before the slow imports below: a starting worker beats too
         # torch and diffusers are imported now, not by the first job (seconds of pickup latency).
+        from .engines.resident import engine_device_label
         from .engines.sdxl import generate  # noqa: F401
 
+        self.device = engine_device_label()
+        self.mark_alive()  # the device is known now, not only at the next beat
         self.recovery.start()  # its first run is the full reconcile (jobs of a worker that died)
 
     def teardown(self) -> None:
@@ -252,7 +256,9 @@ class GpuWorker(SimpleWorker):
     # --- Redis outages ------------------------------------------------------------------------
 
     def mark_alive(self) -> None:
-        queueing.worker_alive_mark(name=self.name, ttl=self.liveness_ttl, connection=self.connection)
+        queueing.worker_alive_mark(
+            name=self.name, ttl=self.liveness_ttl, device=self.device, connection=self.connection
+        )
 
     def ride_out(self, call, doing: str):
         """`call()` until Redis answers, backing off up to one beat; a warm shutdown ends the wait."""

@@ -1,12 +1,15 @@
 """Readiness of each dependency, as ok/error with a reason a person can act on."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import connection
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker
+from rq.worker import WorkerStatus
 
-from .liveness import workers_alive
+from .liveness import workers_alive_devices
 
 
 def _ok(**extra) -> dict:
@@ -40,14 +43,32 @@ def redis_check() -> dict:
         )
 
 
-def workers_check() -> dict:
+@dataclass(frozen=True)
+class LiveWorker:
+    name: str
+    device: str  # "" while the worker starts (its engine is not loaded yet)
+    busy: bool
+
+
+def live_workers() -> list[LiveWorker]:
     """Workers registered in RQ for the GPU queue whose liveness key is fresh: a killed worker's RQ
-    entry outlives it for minutes, its liveness key only SEIDRA_WORKER_HEARTBEAT_TTL seconds."""
+    entry outlives it for minutes, its liveness key only SEIDRA_WORKER_HEARTBEAT_TTL seconds.
+    Raises RedisError when Redis is unreachable."""
+    queue_name = settings.SEIDRA_GPU_QUEUE
+    connection = _redis_connection()
+    registered = [w for w in Worker.all(connection=connection) if queue_name in w.queue_names()]
+    devices = workers_alive_devices(connection, [w.name for w in registered])
+    return sorted(
+        (LiveWorker(name=w.name, device=devices[w.name], busy=w.get_state() == WorkerStatus.BUSY) for w in registered
+         if w.name in devices),
+        key=lambda worker: worker.name,
+    )  # fmt: skip
+
+
+def workers_check() -> dict:
     queue_name = settings.SEIDRA_GPU_QUEUE
     try:
-        connection = _redis_connection()
-        registered = [w.name for w in Worker.all(connection=connection) if queue_name in w.queue_names()]
-        alive = workers_alive(connection, registered)
+        alive = live_workers()
     except RedisError:
         return _error("cannot count workers while Redis is unreachable", count=0)
     if not alive:

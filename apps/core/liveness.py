@@ -3,7 +3,8 @@
 - Worker liveness: each GPU worker sets `seidra:worker:<name>:alive` every
   SEIDRA_WORKER_HEARTBEAT_INTERVAL seconds with a TTL of SEIDRA_WORKER_HEARTBEAT_TTL seconds, several
   beats, so a beat thread starved of CPU for a while does not make a live worker look dead. A key
-  that expired means the worker stopped (killed, host down).
+  that expired means the worker stopped (killed, host down). Its value is the device the worker
+  generates on ("cpu", "cuda:0 (NVIDIA ...)"), empty while it starts, for the home page.
 - The dataset epoch: `seidra:redis:epoch` is written once per Redis dataset and never expires. A
   Redis that restarted empty has lost it with every queue entry, RQ worker registration and liveness
   key; the next reader writes a new one, so a process that remembers the old value knows, and a
@@ -21,8 +22,8 @@ WORKER_ALIVE_KEY = "seidra:worker:{name}:alive"
 EPOCH_KEY = "seidra:redis:epoch"
 
 
-def worker_alive_mark(connection: Redis, *, name: str, ttl: int) -> None:
-    connection.set(WORKER_ALIVE_KEY.format(name=name), "1", ex=max(int(ttl), 1))
+def worker_alive_mark(connection: Redis, *, name: str, ttl: int, device: str = "") -> None:
+    connection.set(WORKER_ALIVE_KEY.format(name=name), device, ex=max(int(ttl), 1))
 
 
 def worker_alive_clear(connection: Redis, *, name: str) -> None:
@@ -39,6 +40,15 @@ def workers_alive(connection: Redis, names) -> set[str]:
             pipeline.exists(WORKER_ALIVE_KEY.format(name=name))
         found = pipeline.execute()
     return {name for name, exists in zip(names, found, strict=True) if exists}
+
+
+def workers_alive_devices(connection: Redis, names) -> dict[str, str]:
+    """The device of each worker among `names` whose liveness key is fresh ("" while it starts)."""
+    names = [name for name in names if name]
+    if not names:
+        return {}
+    values = connection.mget([WORKER_ALIVE_KEY.format(name=name) for name in names])
+    return {name: value.decode() for name, value in zip(names, values, strict=True) if value is not None}
 
 
 def rq_heartbeat_age(connection: Redis, *, name: str) -> float | None:

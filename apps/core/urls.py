@@ -1,6 +1,7 @@
 from django.urls import path
 
 from apps.catalog.views import model_list_page
+from apps.home.views import home_page
 from apps.jobs.views import job_create_page, job_list_page
 
 from . import views
@@ -11,7 +12,7 @@ app_name = "core"
 BUILT_SECTIONS = {"create": job_create_page, "jobs": job_list_page, "models": model_list_page}
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home_page, name="home"),
     path("favicon.ico", views.favicon, name="favicon"),
     *[
         path(f"{name}/", BUILT_SECTIONS[name], name=name)

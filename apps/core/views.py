@@ -1,4 +1,5 @@
-"""Shell pages. Sections that later features build show an honest empty state until then."""
+"""Shell pages: the sections that later features build, with an honest empty state until then, and the
+error pages. The home page composes the feature apps: apps/home."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
@@ -6,18 +7,11 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
-# Each navigation section, with the empty state it shows until its feature lands.
+# Each navigation section. Sections whose feature has landed have their own page (apps/core/urls.py);
+# the others show their empty state until then.
 SECTIONS = {
-    "create": {
-        "title": _("Create"),
-        "heading": _("Create new artwork"),
-        "empty": _("Image and video generation is not available on this server yet."),
-    },
-    "jobs": {
-        "title": _("Jobs"),
-        "heading": _("Jobs"),
-        "empty": _("No jobs yet. Generation jobs will be listed here with their live progress."),
-    },
+    "create": {"title": _("Create"), "heading": _("Create new artwork")},
+    "jobs": {"title": _("Jobs"), "heading": _("Jobs")},
     "gallery": {
         "title": _("Gallery"),
         "heading": _("Gallery"),
@@ -28,17 +22,8 @@ SECTIONS = {
         "heading": _("Personas"),
         "empty": _("No personas yet. Reusable characters and styles will be managed here."),
     },
-    "models": {
-        "title": _("Models"),
-        "heading": _("Models"),
-        "empty": _("Installed SDXL models and LoRA styles, and which one is the default."),
-    },
+    "models": {"title": _("Models"), "heading": _("Models")},
 }
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"sections": SECTIONS})
 
 
 @login_required

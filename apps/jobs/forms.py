@@ -27,6 +27,7 @@ from .parameters import (
     WIDEST_STEPS,
     ParameterError,
     image_parameters_clean,
+    model_defaults,
     model_limits,
 )
 
@@ -37,6 +38,11 @@ LORA_WEIGHT_STEP = 0.05
 
 def _size_value(width: int, height: int) -> str:
     return f"{width}x{height}"
+
+
+def _size_choice(width: int, height: int) -> str:
+    """The size menu's entry for a size: its preset, else "custom" (the demo model's sizes are below every preset)."""
+    return _size_value(width, height) if (width, height) in SIZE_PRESETS else CUSTOM_SIZE
 
 
 def _number_input(low, high, step) -> forms.NumberInput:
@@ -71,8 +77,9 @@ def steps_help(model: InstalledModel | None) -> str:
 
 
 class ModelSelect(forms.Select):
-    """Each model option carries its limits, so the page can update the help texts and the inputs'
-    bounds when another model is chosen (static/js/job-form.js); the server checks them anyway."""
+    """Each model option carries its limits and defaults, so the page can update the help texts, the
+    inputs' bounds and the untouched size and steps when another model is chosen
+    (static/js/job-form.js); the server checks the limits anyway."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -126,12 +133,11 @@ class ImageJobForm(forms.Form):
         chosen_name = self.data.get("model") if self.is_bound else self.initial["model"]
         chosen = next((model for model in models if model.name == chosen_name), None)
         self._show_limits(chosen)
-        side = min(DEFAULTS["width"], model_limits(is_demo=bool(chosen and chosen.is_demo)).sides[1])
-        # The demo model's limit is below every preset: it starts on a custom size it accepts.
-        self.initial.setdefault("size", _size_value(side, side) if side == DEFAULTS["width"] else CUSTOM_SIZE)
-        self.initial.setdefault("width", side)
-        self.initial.setdefault("height", side)
-        self.initial.setdefault("steps", DEFAULTS["steps"])
+        defaults = model_defaults(is_demo=bool(chosen and chosen.is_demo))
+        self.initial.setdefault("size", _size_choice(defaults.width, defaults.height))
+        self.initial.setdefault("width", defaults.width)
+        self.initial.setdefault("height", defaults.height)
+        self.initial.setdefault("steps", defaults.steps)
         self.initial.setdefault("guidance", DEFAULTS["guidance"])
         self.initial.setdefault("scheduler", DEFAULT_SCHEDULER)
         self.initial.setdefault("batch_size", DEFAULTS["batch_size"])
@@ -148,7 +154,11 @@ class ImageJobForm(forms.Form):
     @staticmethod
     def _limits_data(model: InstalledModel) -> dict:
         limits = model_limits(is_demo=model.is_demo)
+        defaults = model_defaults(is_demo=model.is_demo)
         return {
+            "data-default-width": defaults.width,
+            "data-default-height": defaults.height,
+            "data-default-steps": defaults.steps,
             "data-min-side": limits.sides[0],
             "data-max-side": limits.sides[1],
             "data-min-steps": limits.steps[0],

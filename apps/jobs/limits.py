@@ -1,5 +1,6 @@
-"""Bounds of a generation request, in one place: the web validator (apps/jobs/parameters.py), the
-page form, the API schema and the engine (workers/engines/sdxl/generate.py) all read them here.
+"""Bounds of a generation request, and the size and steps it defaults to, per model, in one place:
+the web validator (apps/jobs/parameters.py), the page form, the API schema and the engine
+(workers/engines/sdxl/generate.py) all read them here.
 
 Plain constants and functions, no Django import: the engine can use them without a configured
 project. Operators change the CPU limits with SEIDRA_CPU_MAX_PIXELS / SEIDRA_CPU_MAX_STEPS
@@ -40,6 +41,26 @@ WIDEST_STEPS = (STEPS_RANGE[0], max(STEPS_RANGE[1], DEMO_MODEL_STEPS[1]))
 
 def model_limits(*, is_demo: bool) -> ModelLimits:
     return DEMO_MODEL_LIMITS if is_demo else REAL_MODEL_LIMITS
+
+
+@dataclass(frozen=True)
+class ModelDefaults:
+    """What a job runs with when the request leaves the size or the steps out."""
+
+    width: int
+    height: int
+    steps: int
+
+
+# SDXL's native resolution, and a step count that gives its schedulers a finished image.
+REAL_MODEL_DEFAULTS = ModelDefaults(width=1024, height=1024, steps=30)
+# The demo model's images are noise at any size: small and short, so a CPU worker answers in seconds
+# (1024 x 1024 at 30 steps took 40 s an image and queued a new user's first tries for minutes).
+DEMO_MODEL_DEFAULTS = ModelDefaults(width=256, height=256, steps=20)
+
+
+def model_defaults(*, is_demo: bool) -> ModelDefaults:
+    return DEMO_MODEL_DEFAULTS if is_demo else REAL_MODEL_DEFAULTS
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from .limits import (  # noqa: F401 - re-exported for the form and the API schem
     WIDEST_STEPS,
     ModelLimits,
     cpu_limits_excess,
+    model_defaults,
     model_limits,
 )
 
@@ -44,7 +45,8 @@ DEFAULT_SCHEDULER = "euler_a"
 SIZE_PRESETS = ((1024, 1024), (1152, 896), (896, 1152), (1216, 832), (832, 1216), (1344, 768), (768, 1344))
 MAX_LORAS = 5
 MAX_PROMPT_CHARS = 2000
-DEFAULTS = {"width": 1024, "height": 1024, "steps": 30, "guidance": 7.0, "batch_size": 1}
+# The same for every model; the size and the steps depend on the model (limits.model_defaults).
+DEFAULTS = {"guidance": 7.0, "batch_size": 1}
 
 
 def _number(data: dict, name: str, kind: type, low, high, errors: dict, *, demo: bool = False):
@@ -73,8 +75,6 @@ def _number(data: dict, name: str, kind: type, low, high, errors: dict, *, demo:
 
 
 def _size(data: dict, name: str, limits: ModelLimits, errors: dict, *, demo: bool) -> int | None:
-    if name not in data:  # the default size, within the model's limits (the demo model's are smaller)
-        data = {**data, name: min(DEFAULTS[name], limits.sides[1])}
     value = _number(data, name, int, *limits.sides, errors, demo=demo)
     if value is not None and value % SIZE_STEP:
         errors[name] = _("Must be a multiple of %(step)s.") % {"step": SIZE_STEP}
@@ -181,6 +181,9 @@ def image_parameters_clean(data: dict) -> dict:
     model = _model(data, errors)
     demo = model is not None and model.is_demo
     limits = model_limits(is_demo=demo)
+    defaults = model_defaults(is_demo=demo)
+    # Left out: the model's own defaults (an explicit null or "" stays "required").
+    data = {"width": defaults.width, "height": defaults.height, "steps": defaults.steps, **data}
     cleaned = {
         "prompt": _text(data, "prompt", required=True, errors=errors),
         "negative_prompt": _text(data, "negative_prompt", required=False, errors=errors),

@@ -157,8 +157,8 @@ def cancel_flag_clear(*, job_id: str) -> None:
 # --- Worker liveness and the Redis dataset's epoch (apps/core/liveness.py holds the key names).
 
 
-def worker_alive_mark(*, name: str, ttl: int, connection: Redis | None = None) -> None:
-    liveness.worker_alive_mark(connection or redis_connection(), name=name, ttl=ttl)
+def worker_alive_mark(*, name: str, ttl: int, device: str = "", connection: Redis | None = None) -> None:
+    liveness.worker_alive_mark(connection or redis_connection(), name=name, ttl=ttl, device=device)
 
 
 def worker_alive_clear(*, name: str, connection: Redis | None = None) -> None:

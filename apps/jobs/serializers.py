@@ -11,6 +11,7 @@ from rest_framework import serializers
 from apps.core.api_schema import ApiErrorSerializer, IntegerStepField  # noqa: F401 - the error shape, for apis.py
 
 from .events import job_state
+from .limits import DEMO_MODEL_DEFAULTS, REAL_MODEL_DEFAULTS
 from .models import Job, JobKind, JobStatus, RetrySeed
 from .parameters import (
     BATCH_RANGE,
@@ -36,13 +37,15 @@ CPU_LIMITS_HELP = (
     "or SEIDRA_CPU_MAX_STEPS; with SEIDRA_DEVICE=cpu they are refused here with a 400."
 )
 SIZE_HELP = (
-    f"Pixels, a multiple of {SIZE_STEP}: {REAL_MODEL_SIDES[0]}..{REAL_MODEL_SIDES[1]} for SDXL checkpoints, "
-    f"{DEMO_MODEL_SIDES[0]}..{DEMO_MODEL_SIDES[1]} for the demo model (its default: {DEMO_MODEL_SIDES[1]}). "
-    + CPU_LIMITS_HELP
+    f"Pixels, a multiple of {SIZE_STEP}: {REAL_MODEL_SIDES[0]}..{REAL_MODEL_SIDES[1]} for SDXL checkpoints "
+    f"(omitted: {REAL_MODEL_DEFAULTS.width}x{REAL_MODEL_DEFAULTS.height}), "
+    f"{DEMO_MODEL_SIDES[0]}..{DEMO_MODEL_SIDES[1]} for the demo model "
+    f"(omitted: {DEMO_MODEL_DEFAULTS.width}x{DEMO_MODEL_DEFAULTS.height}). " + CPU_LIMITS_HELP
 )
 STEPS_HELP = (
-    f"{STEPS_RANGE[0]}..{STEPS_RANGE[1]} for SDXL checkpoints, {DEMO_MODEL_STEPS[0]}..{DEMO_MODEL_STEPS[1]} for the "
-    "demo model. " + CPU_LIMITS_HELP
+    f"{STEPS_RANGE[0]}..{STEPS_RANGE[1]} for SDXL checkpoints (omitted: {REAL_MODEL_DEFAULTS.steps}), "
+    f"{DEMO_MODEL_STEPS[0]}..{DEMO_MODEL_STEPS[1]} for the demo model (omitted: {DEMO_MODEL_DEFAULTS.steps}). "
+    + CPU_LIMITS_HELP
 )
 
 
@@ -66,20 +69,20 @@ class ImageGenerationSerializer(serializers.Serializer):
     )
     width = IntegerStepField(
         step=SIZE_STEP,
-        default=DEFAULTS["width"],
+        required=False,
         min_value=WIDEST_SIDES[0],
         max_value=WIDEST_SIDES[1],
         help_text=SIZE_HELP,
     )
     height = IntegerStepField(
         step=SIZE_STEP,
-        default=DEFAULTS["height"],
+        required=False,
         min_value=WIDEST_SIDES[0],
         max_value=WIDEST_SIDES[1],
         help_text=SIZE_HELP,
     )
     steps = serializers.IntegerField(
-        default=DEFAULTS["steps"], min_value=WIDEST_STEPS[0], max_value=WIDEST_STEPS[1], help_text=STEPS_HELP
+        required=False, min_value=WIDEST_STEPS[0], max_value=WIDEST_STEPS[1], help_text=STEPS_HELP
     )
     guidance = serializers.FloatField(
         default=DEFAULTS["guidance"], min_value=GUIDANCE_RANGE[0], max_value=GUIDANCE_RANGE[1]

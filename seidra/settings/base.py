@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.catalog",
     "apps.jobs",
     "apps.gallery",
+    "apps.home",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # Management commands of the GPU side (make_tiny_model, setup_models); importing the app

@@ -75,3 +75,55 @@
     if (button && !button.disabled) form.requestSubmit(button);  // disabled: a submit is in flight
   });
 })();
+
+// Model defaults: choosing another model moves the size and the steps to that model's defaults
+// (data-default-* on its <option>), unless the user changed them, which is seen by their still
+// holding the previous model's defaults. Listens in the capture phase so it runs before the limits
+// above clamp the values and turn a disabled preset into "custom".
+(function () {
+  "use strict";
+
+  function shownSize(form) {
+    var size = form.querySelector("#id_size");
+    var preset = size && /^(\d+)x(\d+)$/.exec(size.value);
+    if (preset) return [Number(preset[1]), Number(preset[2])];
+    var width = form.querySelector("#id_width"), height = form.querySelector("#id_height");
+    return [Number(width && width.value), Number(height && height.value)];
+  }
+
+  function showSize(form, width, height) {
+    form.querySelector("#id_width").value = width;
+    form.querySelector("#id_height").value = height;
+    var size = form.querySelector("#id_size");
+    var preset = size.querySelector('option[value="' + width + "x" + height + '"]');
+    size.value = preset ? preset.value : "custom";
+  }
+
+  function followModelDefaults(model) {
+    var form = model.form;
+    var previous = Array.prototype.find.call(model.options, function (option) {
+      return option.value === model.dataset.previousModel;
+    });
+    var next = model.selectedOptions[0];
+    model.dataset.previousModel = model.value;
+    if (!previous || !next || previous === next || !next.dataset.defaultSteps) return;
+    var was = previous.dataset, now = next.dataset;
+    var size = shownSize(form);
+    if (size[0] === Number(was.defaultWidth) && size[1] === Number(was.defaultHeight)) {
+      showSize(form, now.defaultWidth, now.defaultHeight);
+    }
+    var steps = form.querySelector("#id_steps");
+    if (steps && Number(steps.value) === Number(was.defaultSteps)) steps.value = now.defaultSteps;
+  }
+
+  function rememberModel() {
+    var model = document.getElementById("id_model");
+    if (model) model.dataset.previousModel = model.value;
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "id_model" && event.target.form) followModelDefaults(event.target);
+  }, true);
+  document.addEventListener("DOMContentLoaded", rememberModel);
+  document.addEventListener("htmx:afterSettle", rememberModel);
+})();

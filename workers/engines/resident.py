@@ -31,3 +31,14 @@ def engine_runtime():
         if _runtime is None:
             _runtime = runtime_from_settings(settings)
         return _runtime
+
+
+def engine_device_label() -> str:
+    """Where this worker's jobs run, as the home page shows it, or why they cannot run (a device
+    named in SEIDRA_DEVICE that is missing), which is what the operator needs to read there."""
+    from .sdxl.errors import EngineError
+
+    try:
+        return engine_runtime().device_label()
+    except EngineError as error:
+        return str(error)

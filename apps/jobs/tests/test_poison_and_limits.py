@@ -164,10 +164,10 @@ def test_the_api_refuses_an_over_limit_job_on_the_demo_model_with_the_limit(tiny
     assert errors["width"] == errors["height"] == ["Must be between 32 and 512 on the demo model."]
     assert errors["steps"] == ["Must be between 1 and 50 on the demo model."]
     assert not Job.objects.exists()
-    # Without a size, the demo model's default is its largest accepted one.
+    # Without a size, the demo model's own default, within its limits.
     response = api.post(SUBMIT, {"prompt": "a fox", "model": DEMO, "steps": 2}, format="json")
     assert response.status_code == 201
-    assert (response.json()["parameters"]["width"], response.json()["parameters"]["height"]) == (512, 512)
+    assert (response.json()["parameters"]["width"], response.json()["parameters"]["height"]) == (256, 256)
 
 
 @pytest.mark.django_db
@@ -193,7 +193,7 @@ def test_the_create_form_states_the_chosen_models_limits(tiny_model, browser, se
     assert "Width and height from 32 to 512 pixels, multiples of 8." in page
     assert "At most 50 steps with this model." in page
     assert "A worker without a GPU takes at most 1,048,576 pixels per job" in page
-    assert re.search(r'<input type="number" name="width" value="512" min="32" max="512"', page)
+    assert re.search(r'<input type="number" name="width" value="256" min="32" max="512"', page)
     # Each model option carries its own limits, for the page's script to show when it is chosen.
     option = re.search(r'<option value="sdxl-real"[^>]*>', page).group()
     assert 'data-max-side="1536"' in option and 'data-max-steps="100"' in option

@@ -37,6 +37,12 @@ class Runtime:
     def dtype_name(self) -> str:
         return next(name for name, dtype in DTYPES.items() if dtype == self.dtype)
 
+    def device_label(self) -> str:
+        """The device as a person reads it: "cpu", or "cuda (NVIDIA ...)" with the card's name."""
+        if self.device.type == "cuda":
+            return f"{self.device} ({torch.cuda.get_device_name(self.device)})"
+        return str(self.device)
+
     def describe(self) -> dict:
         return {
             "device": str(self.device),
