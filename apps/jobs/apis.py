@@ -135,6 +135,8 @@ class JobCancelApi(APIView):
 
 
 class JobRetryApi(APIView):
+    serializer_class = JobRetrySerializer  # the body's fields (apps/core/body_fields.py) and the schema
+
     @extend_schema(
         tags=[TAG],
         operation_id="jobs_retry",
