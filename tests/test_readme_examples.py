@@ -67,7 +67,7 @@ def test_the_websocket_script_runs_as_written_and_follows_its_job_to_the_end(
     env = child_env(SEIDRA_URL=live_url, TOKEN=access_token_create(username="admin", hours=1))
     script = readme_block("**Live progress over a websocket.**", "python")
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()

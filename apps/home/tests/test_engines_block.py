@@ -45,7 +45,7 @@ def test_each_live_worker_is_listed_with_its_device_and_state(signed_in, redis_u
             worker.register_death()
     assert "2 workers online" in text
     assert "w-busy cuda (NVIDIA H200) busy" in text
-    assert "w-new starting idle" in text
+    assert "w-new starting: loading its engine" in text
     assert "w-dead" not in text and "No worker is running" not in text
 
 
