@@ -64,3 +64,13 @@ def unknown_fields_refuse(data, serializer: serializers.BaseSerializer | None) -
         else:
             errors[name] = [_("Unknown field: this endpoint takes no fields in its body.")]
     raise ValidationError(errors)
+
+
+class BodyFieldsRefusedMixin:
+    """For API views whose writes read no body (cancel, delete): the body is parsed anyway, so a
+    field sent there is refused like on any other endpoint instead of being silently ignored."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication and permissions answer first
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            request.data  # noqa: B018 - parsing runs unknown_fields_refuse

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.body_fields import BodyFieldsRefusedMixin
 from apps.core.parsers import SafeJSONParser
 
 from .models import JobKind
@@ -80,7 +81,7 @@ class JobListApi(APIView):
         return paginator.get_paginated_response(JobSerializer(page, many=True).data)
 
 
-class JobDetailApi(APIView):
+class JobDetailApi(BodyFieldsRefusedMixin, APIView):
     """GET and DELETE share the job's URL, so this is the one view with two operations."""
 
     @extend_schema(
@@ -112,7 +113,7 @@ class JobDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class JobCancelApi(APIView):
+class JobCancelApi(BodyFieldsRefusedMixin, APIView):
     @extend_schema(
         tags=[TAG],
         operation_id="jobs_cancel",

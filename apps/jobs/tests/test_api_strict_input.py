@@ -69,3 +69,15 @@ def test_an_empty_kind_is_refused_on_submit(tiny_model, alice_client):
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["kind"]
     assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_body_on_an_endpoint_that_takes_none_is_refused(tiny_model, alice_client):
+    job_id = alice_client.post(SUBMIT, QUICK, format="json").json()["id"]
+    response = alice_client.post(f"/api/jobs/{job_id}/cancel", {"force": True}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"force": ["Unknown field: this endpoint takes no fields in its body."]}
+    assert Job.objects.get(pk=job_id).status == "QUEUED"  # refused before anything was done
+    # Without a body (or an empty one) it works as before.
+    assert alice_client.post(f"/api/jobs/{job_id}/cancel", {}, format="json").status_code == 200
+    assert Job.objects.get(pk=job_id).status == "CANCELLED"
