@@ -4,6 +4,9 @@
   for another user's job).
 - JSON messages by default: `{"type": "job.progress", "job": {...}}` (see apps/jobs/events.py);
   `?format=html` sends htmx out-of-band fragments instead, for pages using the htmx ws extension.
+- `?format=html&list=row|card` (plus the jobs page's `status`/`kind` filters) says which list the
+  page shows: a job queued elsewhere (API, another tab) that the list would show is sent with the
+  fragment that puts it on top (templates/jobs/_job-insert.html).
 - On connect a snapshot re-reads the rows (active and recently finished jobs), so a socket that
   was closed resumes from the database: events missed meanwhile are not needed. A socket kept open
   through a Redis outage gets the same snapshot when the channel layer is back, and a handshake
@@ -23,13 +26,15 @@ from django.utils import timezone, translation
 from apps.core.channel_watch import LayerOutageMixin
 from apps.core.parsers import JsonInputError, json_loads_bounded
 
-from .events import job_group, job_state, user_jobs_group
+from .events import EVENT_QUEUED, job_group, job_state, user_jobs_group
 from .models import ACTIVE_STATUSES, Job
+from .selectors import job_list, job_list_filters
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 SNAPSHOT_RECENT = timedelta(minutes=10)
 SNAPSHOT_MAX = 20
+LIST_SHAPES = ("row", "card")  # the jobs table's rows, the create page's recent-jobs cards
 
 
 @database_sync_to_async
@@ -41,6 +46,17 @@ def _snapshot(user_id: int, job_id: uuid.UUID | None) -> list[dict]:
         recent = timezone.now() - SNAPSHOT_RECENT
         jobs = (jobs.filter(status__in=ACTIVE_STATUSES) | jobs.filter(updated__gte=recent)).order_by("-updated")
     return [job_state(job) for job in jobs.prefetch_related("outputs")[:SNAPSHOT_MAX]]
+
+
+@database_sync_to_async
+def _list_insert(user, job_id: str, *, shape: str, filters: dict, language: str) -> str:
+    """The fragment putting a new job on top of the page's list, or "" when the list would not show
+    it: the list's own selector decides, filters included."""
+    job = job_list(owner=user, **filters).filter(pk=job_id).first()
+    if job is None:
+        return ""
+    with translation.override(language):
+        return render_to_string("jobs/_job-insert.html", {"job": job, "shape": shape})
 
 
 def _language(scope) -> str:
@@ -57,6 +73,9 @@ class JobConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode())
         self.user_id = user.pk
         self.html = query.get("format", [""])[0] == "html"
+        shape = query.get("list", [""])[0]
+        self.list_shape = shape if self.html and shape in LIST_SHAPES else None
+        self.list_filters = job_list_filters({name: values[0] for name, values in query.items()})
         self.language = _language(self.scope)
         self.job_id = None
         if "job" in query:
@@ -109,7 +128,14 @@ class JobConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
         if event.get("owner") != self.user_id:
             return  # groups are per owner already; this guards a misrouted message
         if self.html:
-            await self.send(text_data=self._fragment(event["event"], event["job"]))
+            insert = ""
+            if event["event"] == EVENT_QUEUED and self.list_shape:
+                insert = await _list_insert(
+                    self.scope["user"], event["job"]["id"],
+                    shape=self.list_shape, filters=self.list_filters, language=self.language,
+                )  # fmt: skip
+            # The new item first, so the live parts that follow find their places in it.
+            await self.send(text_data=insert + self._fragment(event["event"], event["job"]))
         else:
             await self.send_json({"type": event["event"], "job": event["job"]})
 

@@ -8,7 +8,15 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.core.errors import SeidraError
 
-from .models import Job
+from .models import Job, JobKind, JobStatus
+
+
+def job_list_filters(query) -> dict[str, str]:
+    """The filters a job list is asked for (`status`, `kind` from a query string), unknown values
+    dropped: one reading for the jobs page and for its websocket, which adds new jobs that match."""
+    wanted = {"status": query.get("status", ""), "kind": query.get("kind", "")}
+    allowed = {"status": JobStatus.values, "kind": JobKind.values}
+    return {name: value for name, value in wanted.items() if value in allowed[name]}
 
 
 def job_list(*, owner: User, status: str | None = None, kind: str | None = None) -> QuerySet[Job]:
@@ -28,4 +36,3 @@ def job_get_for_user(*, user: User, job_id) -> Job:
     if job is None:
         raise SeidraError(_("No such job."), status=404)
     return job
-
