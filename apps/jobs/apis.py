@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from apps.core.parsers import SafeJSONParser
 
 from .models import JobKind
-from .selectors import job_get_for_user, job_list
+from .selectors import job_get_for_user, job_list, job_queue_places
 from .serializers import (
     ApiErrorSerializer,
     ImageGenerationSerializer,
@@ -29,6 +29,10 @@ from .services import job_cancel, job_create, job_delete, job_retry
 TAG = "jobs"
 JOB_ID = OpenApiParameter("job_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 NOT_FOUND = OpenApiResponse(ApiErrorSerializer, description="No such job among yours (or a malformed id).")
+
+
+def _job_data(job, request: Request) -> dict:
+    return JobSerializer(job, context={"queue_places": job_queue_places(owner=request.user)}).data
 
 
 class JobPagination(PageNumberPagination):
@@ -54,7 +58,7 @@ class ImageGenerationApi(APIView):
     )
     def post(self, request: Request) -> Response:
         job = job_create(owner=request.user, kind=JobKind.IMAGE, parameters=request.data)
-        return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
+        return Response(_job_data(job, request), status=status.HTTP_201_CREATED)
 
 
 class JobListApi(APIView):
@@ -75,7 +79,8 @@ class JobListApi(APIView):
         jobs = job_list(owner=request.user, **filters.validated_data)
         paginator = JobPagination()
         page = paginator.paginate_queryset(jobs, request, view=self)
-        return paginator.get_paginated_response(JobSerializer(page, many=True).data)
+        context = {"queue_places": job_queue_places(owner=request.user)}
+        return paginator.get_paginated_response(JobSerializer(page, many=True, context=context).data)
 
 
 class JobDetailApi(APIView):
@@ -90,7 +95,7 @@ class JobDetailApi(APIView):
     )
     def get(self, request: Request, job_id: str) -> Response:
         job = job_get_for_user(user=request.user, job_id=job_id)
-        return Response(JobSerializer(job).data)
+        return Response(_job_data(job, request))
 
     @extend_schema(
         tags=[TAG],
@@ -129,7 +134,7 @@ class JobCancelApi(APIView):
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = job_get_for_user(user=request.user, job_id=job_id)
-        return Response(JobSerializer(job_cancel(job=job)).data)
+        return Response(_job_data(job_cancel(job=job), request))
 
 
 class JobRetryApi(APIView):
@@ -149,4 +154,4 @@ class JobRetryApi(APIView):
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = job_get_for_user(user=request.user, job_id=job_id)
-        return Response(JobSerializer(job_retry(job=job)).data, status=status.HTTP_201_CREATED)
+        return Response(_job_data(job_retry(job=job), request), status=status.HTTP_201_CREATED)

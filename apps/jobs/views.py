@@ -23,7 +23,7 @@ from apps.core.errors import SeidraError
 from .forms import ImageJobForm
 from .models import Job, JobKind, JobStatus
 from .parameters import ParameterError
-from .selectors import job_get_for_user, job_list, job_list_filters
+from .selectors import job_get_for_user, job_list, job_list_filters, job_queue_places
 from .services import job_cancel, job_create, job_delete, job_retry
 
 PAGE_SIZE = 20
@@ -83,6 +83,7 @@ def job_create_page(request: HttpRequest) -> HttpResponse:
         "has_models": bool(models),
         "recent_jobs": job_list(owner=request.user)[:RECENT_JOBS],
         "recent_limit": RECENT_JOBS,
+        "queue_places": job_queue_places(owner=request.user),
     }
     return _with_headers(render(request, "jobs/job-create.html", context, status=status), retry_headers)
 
@@ -109,13 +110,15 @@ def job_list_page(request: HttpRequest) -> HttpResponse:
         "status_choices": JobStatus.choices,
         "kind_choices": JobKind.choices,
         "filtered": bool(filters),
+        "queue_places": job_queue_places(owner=request.user),
     }
     return render(request, "jobs/job-list.html", context)
 
 
 @login_required
 def job_detail_page(request: HttpRequest, job_id) -> HttpResponse:
-    return render(request, "jobs/job-detail.html", {"job": _job_or_404(request, job_id)})
+    job = _job_or_404(request, job_id)
+    return render(request, "jobs/job-detail.html", {"job": job, "queue_places": job_queue_places(owner=request.user)})
 
 
 @login_required
@@ -126,7 +129,7 @@ def job_item(request: HttpRequest, job_id) -> HttpResponse:
     shape = request.GET.get("as", "row")
     if shape not in ITEM_TEMPLATES:
         shape = "row"
-    return render(request, ITEM_TEMPLATES[shape], {"job": job})
+    return render(request, ITEM_TEMPLATES[shape], {"job": job, "queue_places": job_queue_places(owner=request.user)})
 
 
 # --- Actions --------------------------------------------------------------------------------------
