@@ -98,7 +98,7 @@ def job_cancel(*, job: Job) -> Job:
     ):
         queueing.job_dequeue(job_id=str(job.pk))
         job.refresh_from_db()
-        transaction.on_commit(lambda: (job_event_send(job, EVENT_FINISHED), queue_changed_send()))
+        transaction.on_commit(lambda: _finished_send(job))
         return job
     # Already taken by a worker: raise the flag it reads after every step.
     Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(cancel_requested=True)
@@ -167,7 +167,7 @@ def _finish(job: Job, *, status: str, error: str = "", stage: str = "") -> Job:
 
 def _finished_send(job: Job) -> None:
     job_event_send(job, EVENT_FINISHED)
-    queue_changed_send()  # its worker is free: every waiting job has one job fewer ahead
+    queue_changed_send()  # it left its worker or its place: the jobs behind it have one fewer ahead
 
 
 def _owned_running(job_id: str, worker_name: str) -> Job | None:
