@@ -172,7 +172,8 @@ class JobConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
             await self._watch_queue(True)
         if self.html:
             insert = ""
-            if event["event"] == EVENT_QUEUED and self.list_shape:
+            # A job queued again by recovery (attempts > 0) is listed already, maybe further down.
+            if event["event"] == EVENT_QUEUED and self.list_shape and not event["job"]["attempts"]:
                 insert = await _list_insert(
                     self.scope["user"], event["job"]["id"],
                     shape=self.list_shape, filters=self.list_filters, language=self.language,
