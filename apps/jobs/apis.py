@@ -17,7 +17,7 @@ from apps.core.body_fields import BodyFieldsRefusedMixin
 from apps.core.parsers import SafeJSONParser
 
 from .models import JobKind
-from .selectors import job_get_for_user, job_list
+from .selectors import job_get_for_user, job_list, job_queue_places
 from .serializers import (
     ApiErrorSerializer,
     ImageGenerationSerializer,
@@ -31,6 +31,10 @@ from .services import job_cancel, job_create, job_delete, job_retry
 TAG = "jobs"
 JOB_ID = OpenApiParameter("job_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 NOT_FOUND = OpenApiResponse(ApiErrorSerializer, description="No such job among yours (or a malformed id).")
+
+
+def _job_data(job, request: Request) -> dict:
+    return JobSerializer(job, context={"queue_places": job_queue_places(owner=request.user)}).data
 
 
 class JobPagination(PageNumberPagination):
@@ -57,7 +61,7 @@ class ImageGenerationApi(APIView):
     )
     def post(self, request: Request) -> Response:
         job = job_create(owner=request.user, kind=JobKind.IMAGE, parameters=request.data)
-        return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
+        return Response(_job_data(job, request), status=status.HTTP_201_CREATED)
 
 
 class JobListApi(APIView):
@@ -78,7 +82,8 @@ class JobListApi(APIView):
         jobs = job_list(owner=request.user, **filters.validated_data)
         paginator = JobPagination()
         page = paginator.paginate_queryset(jobs, request, view=self)
-        return paginator.get_paginated_response(JobSerializer(page, many=True).data)
+        context = {"queue_places": job_queue_places(owner=request.user)}
+        return paginator.get_paginated_response(JobSerializer(page, many=True, context=context).data)
 
 
 class JobDetailApi(BodyFieldsRefusedMixin, APIView):
@@ -93,7 +98,7 @@ class JobDetailApi(BodyFieldsRefusedMixin, APIView):
     )
     def get(self, request: Request, job_id: str) -> Response:
         job = job_get_for_user(user=request.user, job_id=job_id)
-        return Response(JobSerializer(job).data)
+        return Response(_job_data(job, request))
 
     @extend_schema(
         tags=[TAG],
@@ -132,7 +137,7 @@ class JobCancelApi(BodyFieldsRefusedMixin, APIView):
     )
     def post(self, request: Request, job_id: str) -> Response:
         job = job_get_for_user(user=request.user, job_id=job_id)
-        return Response(JobSerializer(job_cancel(job=job)).data)
+        return Response(_job_data(job_cancel(job=job), request))
 
 
 class JobRetryApi(APIView):
@@ -168,4 +173,4 @@ class JobRetryApi(APIView):
         choice.is_valid(raise_exception=True)
         job = job_get_for_user(user=request.user, job_id=job_id)
         retried = job_retry(job=job, seed=choice.validated_data["seed"])
-        return Response(JobSerializer(retried).data, status=status.HTTP_201_CREATED)
+        return Response(_job_data(retried, request), status=status.HTTP_201_CREATED)

@@ -11,7 +11,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.urls import reverse
 
-from .models import Job
+from .models import Job, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +20,11 @@ EVENT_QUEUED = "job.queued"
 EVENT_STARTED = "job.started"
 EVENT_PROGRESS = "job.progress"
 EVENT_FINISHED = "job.finished"  # SUCCEEDED, FAILED or CANCELLED: the last event of a job
+# The queue moved (a job queued, taken, finished, cancelled): sent once to QUEUE_GROUP, which only
+# the consumers of users with waiting jobs join; each re-reads its user's places (JobConsumer.queue_changed).
+QUEUE_GROUP = "jobs.queue"
+QUEUE_CHANGED_TYPE = "queue.changed"
+EVENT_QUEUE = "jobs.queue"  # what a consumer sends its client then: the user's waiting jobs
 
 
 def job_group(job_id) -> str:
@@ -40,8 +45,10 @@ def media_state(media) -> dict:
     }
 
 
-def job_state(job: Job, *, with_outputs: bool = True) -> dict:
-    """The job as clients see it, in events, in the API and in the resume snapshot."""
+def job_state(job: Job, *, with_outputs: bool = True, queue_place=None) -> dict:
+    """The job as clients see it, in events, in the API and in the resume snapshot. `queue_place`
+    (apps.jobs.selectors.QueuePlace) says where a QUEUED job waits; without it those fields are null."""
+    place = queue_place if job.status == JobStatus.QUEUED else None
     state = {
         "id": str(job.id),
         "kind": job.kind,
@@ -58,6 +65,9 @@ def job_state(job: Job, *, with_outputs: bool = True) -> dict:
         "created": job.created.isoformat() if job.created else None,
         "started": job.started.isoformat() if job.started else None,
         "finished": job.finished.isoformat() if job.finished else None,
+        "queue_position": place.position if place else None,
+        "jobs_ahead": place.ahead if place else None,
+        "live_workers": place.live_workers if place else None,
     }
     if with_outputs:
         # Sorted here, not with order_by, so a prefetch of the outputs (job lists) is used as is.
@@ -78,7 +88,7 @@ def _send_now(groups: list[str], message: dict) -> None:
         for group in groups:
             async_to_sync(layer.group_send)(group, message)
     except Exception:  # Redis down must not fail the write that changed the job
-        logger.warning("could not send %s for job %s", message["event"], message["job"]["id"], exc_info=True)
+        logger.warning("could not send %s to %s", message.get("event", message["type"]), groups, exc_info=True)
 
 
 # A worker replaces this with its non-blocking publisher (workers/events.py); the web process
@@ -94,3 +104,7 @@ def event_sender_set(sender: Callable[[list[str], dict], None] | None) -> None:
 def job_event_send(job: Job, event: str, *, state: dict | None = None) -> None:
     message = event_message(event, state or job_state(job), owner_id=job.owner_id)
     _sender([job_group(job.id), user_jobs_group(job.owner_id)], message)
+
+
+def queue_changed_send() -> None:
+    _sender([QUEUE_GROUP], {"type": QUEUE_CHANGED_TYPE})

@@ -14,6 +14,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq.job import Job as RqJob
 from rq.serializers import JSONSerializer
+from rq.worker import Worker
+from rq.worker_registration import WORKERS_BY_QUEUE_KEY
 
 from apps.core import liveness
 
@@ -60,6 +62,24 @@ return #ids - 1
 """
 
 
+# KEYS: queue list, RQ's set of the queue's workers. ARGV: liveness key prefix and suffix, RQ's
+# worker key prefix, job ids... Returns the number of live workers of the queue (registered in RQ
+# and with a fresh liveness key, as the health check counts them), then each job's 0-based index
+# in the queue (-1: not in it). One round trip however many jobs are asked about.
+_QUEUE_PLACES = """
+local index = {}
+for i, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do index[id] = i - 1 end
+local live = 0
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local name = string.sub(key, #ARGV[3] + 1)
+  if redis.call('EXISTS', ARGV[1] .. name .. ARGV[2]) == 1 then live = live + 1 end
+end
+local result = {live}
+for i = 4, #ARGV do result[#result + 1] = index[ARGV[i]] or -1 end
+return result
+"""
+
+
 def gpu_queue(connection: Redis | None = None) -> django_rq.queues.DjangoRQ:
     return django_rq.get_queue(settings.SEIDRA_GPU_QUEUE, serializer=JSONSerializer, connection=connection)
 
@@ -93,6 +113,20 @@ def job_enqueue(*, job_id: str, kind: str, owner_id: int, running_owner_ids: lis
     )
     script = connection.register_script(_FAIR_INSERT)
     return int(script(keys=[queue.key, owners_key(queue.name)], args=[job_id, owner_id, *running_owner_ids]))
+
+
+def queue_places(*, job_ids: list[str]) -> tuple[dict[str, int], int]:
+    """Each job's 0-based index in the GPU queue (absent: not waiting in it, e.g. being taken) and
+    the number of live workers of the queue, read in one round trip."""
+    queue = gpu_queue()
+    script = queue.connection.register_script(_QUEUE_PLACES)
+    alive_prefix, alive_suffix = liveness.WORKER_ALIVE_KEY.split("{name}")
+    workers_key = WORKERS_BY_QUEUE_KEY % queue.name
+    live, *indexes = script(
+        keys=[queue.key, workers_key], args=[alive_prefix, alive_suffix, Worker.redis_worker_namespace_prefix, *job_ids]
+    )
+    places = {job_id: int(index) for job_id, index in zip(job_ids, indexes, strict=True) if int(index) >= 0}
+    return places, int(live)
 
 
 def job_dequeue(*, job_id: str) -> bool:

@@ -1,14 +1,28 @@
 """Reads on jobs. Every read is scoped to an owner: another user's job does not exist (404)."""
 
+import logging
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from apps.accounts.models import User
 from apps.core.errors import SeidraError
 
-from .models import Job
+from . import queueing
+from .models import Job, JobKind, JobStatus
+
+logger = logging.getLogger(__name__)
+
+
+def job_list_filters(query) -> dict[str, str]:
+    """The filters a job list is asked for (`status`, `kind` from a query string), unknown values
+    dropped: one reading for the jobs page and for its websocket, which adds new jobs that match."""
+    wanted = {"status": query.get("status", ""), "kind": query.get("kind", "")}
+    allowed = {"status": JobStatus.values, "kind": JobKind.values}
+    return {name: value for name, value in wanted.items() if value in allowed[name]}
 
 
 def job_list(*, owner: User, status: str | None = None, kind: str | None = None) -> QuerySet[Job]:
@@ -37,3 +51,35 @@ def job_seed_used(*, job: Job) -> int | None:
         return job.parameters["seed"]
     first = min(job.outputs.all(), key=lambda media: media.index, default=None)
     return None if first is None else first.parameters.get("seed")
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """Where a QUEUED job waits, as its owner may see it."""
+
+    position: int  # 1-based, among the owner's own waiting jobs in queue order
+    ahead: int  # jobs to be served before it, anyone's: those waiting ahead of it plus those running
+    live_workers: int  # 0: no worker is running, so nothing moves until one starts
+
+
+def job_queue_places(*, owner: User) -> dict[str, QueuePlace]:
+    """The place of each of the owner's QUEUED jobs (by job id): the one place positions are
+    computed, for pages, the API and live events. Other users' jobs count in `ahead` only.
+    One Redis round trip for all of them; none when the owner has no waiting job. A job missing
+    from the queue (being taken by a worker, or waiting to be pushed again) has no place."""
+    waiting = [
+        str(job_id) for job_id in Job.objects.filter(owner=owner, status=JobStatus.QUEUED).values_list("pk", flat=True)
+    ]
+    if not waiting:
+        return {}
+    try:
+        indexes, live_workers = queueing.queue_places(job_ids=waiting)
+    except RedisError:
+        logger.warning("Redis unreachable: queue positions are not shown", exc_info=True)
+        return {}
+    running = Job.objects.filter(status=JobStatus.RUNNING).count()  # each holds a worker
+    in_order = sorted(indexes.items(), key=lambda item: item[1])
+    return {
+        job_id: QueuePlace(position=rank, ahead=index + running, live_workers=live_workers)
+        for rank, (job_id, index) in enumerate(in_order, start=1)
+    }

@@ -127,6 +127,21 @@ class JobSerializer(serializers.Serializer):
     created = serializers.DateTimeField()
     started = serializers.DateTimeField(allow_null=True)
     finished = serializers.DateTimeField(allow_null=True)
+    queue_position = serializers.IntegerField(
+        allow_null=True,
+        help_text="While QUEUED: 1 for the first of your waiting jobs in queue order, 2 for the next... "
+        "Null otherwise, or while a worker is taking it.",
+    )
+    jobs_ahead = serializers.IntegerField(
+        allow_null=True,
+        help_text="While QUEUED: jobs served before this one, all users' (waiting ahead of it, and running). "
+        "Null when not queued.",
+    )
+    live_workers = serializers.IntegerField(
+        allow_null=True,
+        help_text="While QUEUED: workers alive to run the queue; 0 means none is running, so the job waits "
+        "until one starts. Null when not queued.",
+    )
     outputs = JobOutputSerializer(many=True, help_text="The images, once the job has finished.")
     parameters = serializers.DictField(
         help_text="The validated request: defaults filled in, names normalised; seed null when random."
@@ -135,7 +150,9 @@ class JobSerializer(serializers.Serializer):
     def to_representation(self, job: Job) -> dict:
         # job_state is the one client-facing shape (events, resume snapshot); the API adds the parameters
         # so a client can see what a job (or its retry) runs with.
-        return {**job_state(job), "parameters": job.parameters}
+        # The view gives `queue_places` (apps.jobs.selectors.job_queue_places) for where QUEUED jobs wait.
+        place = self.context.get("queue_places", {}).get(str(job.pk))
+        return {**job_state(job, queue_place=place), "parameters": job.parameters}
 
 
 class JobPageSerializer(serializers.Serializer):

@@ -21,10 +21,10 @@ from apps.notifications.models import NotificationLevel
 from apps.notifications.services import notification_create
 
 from . import queueing
-from .events import EVENT_FINISHED, EVENT_QUEUED, EVENT_STARTED, job_event_send
+from .events import EVENT_FINISHED, EVENT_QUEUED, EVENT_STARTED, job_event_send, job_state, queue_changed_send
 from .models import Job, JobKind, JobStatus, RetrySeed
 from .parameters import image_parameters_clean
-from .selectors import job_seed_used
+from .selectors import job_queue_places, job_seed_used
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,9 @@ def _enqueue(job: Job) -> None:
     except Exception:  # Redis down: the row stays QUEUED and reconcile pushes it once Redis is back
         logger.warning("could not enqueue job %s; reconcile will retry", job.id, exc_info=True)
         return
-    job_event_send(job, EVENT_QUEUED)
+    place = job_queue_places(owner=job.owner).get(str(job.id))
+    job_event_send(job, EVENT_QUEUED, state=job_state(job, queue_place=place))
+    queue_changed_send()  # a job put before others' later ones moves them back
 
 
 def _queued_count(owner: User) -> int:
@@ -96,7 +98,7 @@ def job_cancel(*, job: Job) -> Job:
     ):
         queueing.job_dequeue(job_id=str(job.pk))
         job.refresh_from_db()
-        transaction.on_commit(lambda: job_event_send(job, EVENT_FINISHED))
+        transaction.on_commit(lambda: _finished_send(job))
         return job
     # Already taken by a worker: raise the flag it reads after every step.
     Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(cancel_requested=True)
@@ -154,6 +156,7 @@ def job_start(*, job_id: str, worker_name: str) -> Job | None:
         return None
     job = Job.objects.get(pk=job_id)
     job_event_send(job, EVENT_STARTED)
+    queue_changed_send()  # one job fewer waiting
     return job
 
 
@@ -172,6 +175,11 @@ def _finish(job: Job, *, status: str, error: str = "", stage: str = "") -> Job:
         job.progress, job.step = 1.0, job.total_steps
     job.save(update_fields=["status", "error", "stage", "finished", "eta_seconds", "progress", "step", "updated"])
     return job
+
+
+def _finished_send(job: Job) -> None:
+    job_event_send(job, EVENT_FINISHED)
+    queue_changed_send()  # it left its worker or its place: the jobs behind it have one fewer ahead
 
 
 def _owned_running(job_id: str, worker_name: str) -> Job | None:
@@ -193,8 +201,8 @@ def job_succeed(*, job_id: str, worker_name: str, store_outputs) -> Job | None:
             return None
         store_outputs(job)
         _finish(job, status=JobStatus.SUCCEEDED, stage="done")
-    # The event first: the notification's own push must not delay the final progress update.
-    job_event_send(job, EVENT_FINISHED)
+    # The events first: the notification's own push must not delay the final progress update.
+    _finished_send(job)
     notification_create(
         user=job.owner, title=NOTIFY_SUCCEEDED, body=job.parameters.get("prompt", "")[:200],
         level=NotificationLevel.SUCCESS, link=job_link(job),
@@ -208,7 +216,7 @@ def job_fail(*, job_id: str, worker_name: str, error: str) -> Job | None:
         if job is None:
             return None
         _finish(job, status=JobStatus.FAILED, error=error, stage="failed")
-    job_event_send(job, EVENT_FINISHED)
+    _finished_send(job)
     notification_create(
         user=job.owner, title=NOTIFY_FAILED, body=error[:500], level=NotificationLevel.ERROR, link=job_link(job)
     )
@@ -223,7 +231,7 @@ def job_cancelled(*, job_id: str, worker_name: str, step: int) -> Job | None:
         job.step = step
         _finish(job, status=JobStatus.CANCELLED, stage="cancelled")
     queueing.cancel_flag_clear(job_id=job_id)
-    job_event_send(job, EVENT_FINISHED)
+    _finished_send(job)
     return job
 
 

@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -23,7 +23,7 @@ from apps.core.errors import SeidraError
 from .forms import ImageJobForm
 from .models import Job, JobKind, JobStatus, RetrySeed
 from .parameters import ParameterError
-from .selectors import job_get_for_user, job_list
+from .selectors import job_get_for_user, job_list, job_list_filters, job_queue_places
 from .services import job_cancel, job_create, job_delete, job_retry
 
 PAGE_SIZE = 20
@@ -78,7 +78,13 @@ def job_create_page(request: HttpRequest) -> HttpResponse:
     if job is not None:
         messages.success(request, _("Job queued. It appears in Recent jobs with its live progress."))
         return redirect("core:create")
-    context = {"form": form, "has_models": bool(models), "recent_jobs": job_list(owner=request.user)[:RECENT_JOBS]}
+    context = {
+        "form": form,
+        "has_models": bool(models),
+        "recent_jobs": job_list(owner=request.user)[:RECENT_JOBS],
+        "recent_limit": RECENT_JOBS,
+        "queue_places": job_queue_places(owner=request.user),
+    }
     return _with_headers(render(request, "jobs/job-create.html", context, status=status), retry_headers)
 
 
@@ -87,29 +93,32 @@ def job_create_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def job_list_page(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    kind = request.GET.get("kind", "")
-    status = status if status in JobStatus.values else ""
-    kind = kind if kind in JobKind.values else ""
-    jobs = job_list(owner=request.user, status=status or None, kind=kind or None)
+    filters = job_list_filters(request.GET)
+    jobs = job_list(owner=request.user, **filters)
     page = Paginator(jobs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # Page 1 gains the user's new jobs on top, as the consumer finds them matching the same filters.
+    live = {"format": "html", **({"list": "row", **filters} if page.number == 1 else {})}
     context = {
         "page": page,
         "page_query": query.urlencode(),
-        "status": status,
-        "kind": kind,
+        "live_query": urlencode(live),
+        "page_size": PAGE_SIZE,
+        "status": filters.get("status", ""),
+        "kind": filters.get("kind", ""),
         "status_choices": JobStatus.choices,
         "kind_choices": JobKind.choices,
-        "filtered": bool(status or kind),
+        "filtered": bool(filters),
+        "queue_places": job_queue_places(owner=request.user),
     }
     return render(request, "jobs/job-list.html", context)
 
 
 @login_required
 def job_detail_page(request: HttpRequest, job_id) -> HttpResponse:
-    return render(request, "jobs/job-detail.html", {"job": _job_or_404(request, job_id)})
+    job = _job_or_404(request, job_id)
+    return render(request, "jobs/job-detail.html", {"job": job, "queue_places": job_queue_places(owner=request.user)})
 
 
 @login_required
@@ -120,7 +129,7 @@ def job_item(request: HttpRequest, job_id) -> HttpResponse:
     shape = request.GET.get("as", "row")
     if shape not in ITEM_TEMPLATES:
         shape = "row"
-    return render(request, ITEM_TEMPLATES[shape], {"job": job})
+    return render(request, ITEM_TEMPLATES[shape], {"job": job, "queue_places": job_queue_places(owner=request.user)})
 
 
 # --- Actions --------------------------------------------------------------------------------------

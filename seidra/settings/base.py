@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # ordinals of queue positions ("2nd", "2e")
     "django_prometheus",
     "channels",
     "django_rq",

@@ -55,9 +55,28 @@
   });
 
   // Live job fragments (htmx ws extension) for a job this page does not show are skipped,
-  // rather than swapped into nothing and logged by htmx as missing targets.
+  // rather than swapped into nothing and logged by htmx as missing targets; unless the message
+  // starts by adding the job to this page's list (templates/jobs/_job-insert.html).
   document.addEventListener("htmx:wsBeforeMessage", function (event) {
-    var match = /id="job-([0-9a-f-]{36})-/.exec(event.detail.message || "");
-    if (match && !document.querySelector('[data-job-id="' + match[1] + '"]')) event.preventDefault();
+    var message = event.detail.message || "";
+    var match = /id="job-([0-9a-f-]{36})-/.exec(message);
+    if (!match || document.querySelector('[data-job-id="' + match[1] + '"]')) return;
+    if (!/^<[a-z]+ hx-swap-oob="afterbegin:/.test(message)) event.preventDefault();
+  });
+
+  // A job reaches a list from several sides (the create form's answer, a retry's answer, the
+  // websocket when it is queued), in any order: the copy shown last stays, an earlier one goes.
+  // A list with data-max-items keeps its length: the oldest items fall off its end.
+  document.addEventListener("htmx:load", function (event) {
+    var item = event.target;
+    var list = item.parentElement;
+    if (!item.dataset || !item.dataset.jobId || !list) return;
+    list.querySelectorAll('[data-job-id="' + item.dataset.jobId + '"]').forEach(function (other) {
+      if (other !== item) other.remove();
+    });
+    var max = Number(list.dataset.maxItems);
+    if (!max) return;
+    var items = list.querySelectorAll(":scope > .job-item");
+    for (var i = max; i < items.length; i++) items[i].remove();
   });
 })();

@@ -20,11 +20,15 @@ STAGES = {
 }
 
 
-@register.filter
-def live_state(job: Job) -> dict:
-    """The same dict the websocket sends (apps.jobs.events.job_state), so a page and its live
-    updates render the parts with one set of templates. Outputs come from the prefetched rows."""
-    state = job_state(job, with_outputs=False)
+@register.simple_tag(takes_context=True)
+def live_state(context, job: Job) -> dict:
+    """`{% live_state job as state %}`: the same dict the websocket sends (apps.jobs.events.job_state),
+    so a page and its live updates render the parts with one set of templates. Outputs come from
+    the prefetched rows; the view's `queue_places` (apps.jobs.selectors.job_queue_places), when
+    given, says where QUEUED jobs wait."""
+    queue_places = context.get("queue_places")
+    place = queue_places.get(str(job.pk)) if queue_places else None
+    state = job_state(job, with_outputs=False, queue_place=place)
     outputs = sorted(job.outputs.all(), key=lambda media: media.index) if job.is_final else []
     state["outputs"] = [media_state(media) for media in outputs]
     state["cancel_requested"] = job.cancel_requested

@@ -400,3 +400,55 @@ def test_the_docs_page_loads_swagger_ui_from_our_own_static_files():
         if url != init_script:
             assert url.startswith("/static/"), url
         assert Client().get(url).status_code == 200, url
+
+
+# --- Queue positions -----------------------------------------------------------------------------
+
+
+def register_live_worker(name: str) -> None:
+    """What a starting `rqworker gpu` writes: its RQ registration on the queue and its liveness key."""
+    from rq.worker import Worker
+
+    from apps.jobs.queueing import gpu_queue, worker_alive_mark
+
+    queue = gpu_queue()
+    Worker([queue], name=name, connection=queue.connection).register_birth()
+    worker_alive_mark(name=name, ttl=60)
+
+
+def places(client) -> dict[str, tuple]:
+    jobs = client.get("/api/jobs").json()["results"]
+    return {
+        job["parameters"]["prompt"]: (job["queue_position"], job["jobs_ahead"], job["live_workers"]) for job in jobs
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queued_jobs_show_their_place_in_the_fair_queue_without_revealing_other_users_jobs(
+    tiny_model, alice, bob, user_factory
+):
+    as_alice, as_bob = client_for(alice), client_for(bob)
+    for name in ("a1", "a2", "a3"):
+        last = as_alice.post(SUBMIT, {**QUICK, "prompt": name}, format="json").json()
+    assert (last["queue_position"], last["jobs_ahead"], last["live_workers"]) == (3, 2, 0)
+    b1 = as_bob.post(SUBMIT, {**QUICK, "prompt": "b1"}, format="json").json()
+    # Round-robin: bob's first job goes before alice's second one.
+    assert (b1["queue_position"], b1["jobs_ahead"]) == (1, 1)
+    assert len(queued_job_ids()) == 4
+
+    # Positions count one's own jobs; jobs ahead count everyone's. No worker is alive yet.
+    assert places(as_alice) == {"a1": (1, 0, 0), "a2": (2, 2, 0), "a3": (3, 3, 0)}
+    assert places(as_bob) == {"b1": (1, 1, 0)}
+
+    # A worker is up and busy with carol's job: it is ahead of every waiting one.
+    register_live_worker("w1")
+    carol = user_factory("carol", PASSWORD)
+    Job.objects.create(owner=carol, status=JobStatus.RUNNING, parameters=QUICK, total_steps=2, worker_name="w1")
+    assert places(as_alice) == {"a1": (1, 1, 1), "a2": (2, 3, 1), "a3": (3, 4, 1)}
+
+    a1 = Job.objects.get(parameters__prompt="a1")
+    cancelled = as_alice.post(f"/api/jobs/{a1.pk}/cancel").json()
+    assert (cancelled["queue_position"], cancelled["jobs_ahead"], cancelled["live_workers"]) == (None, None, None)
+    assert places(as_alice) == {"a1": (None, None, None), "a2": (1, 2, 1), "a3": (2, 3, 1)}
+    a2 = Job.objects.get(parameters__prompt="a2")
+    assert as_alice.get(f"/api/jobs/{a2.pk}").json()["jobs_ahead"] == 2

@@ -205,3 +205,41 @@ async def test_an_idle_socket_still_receives_events_after_the_redis_read_timeout
     await get_channel_layer().group_send(user_jobs_group(user.pk), message)
     assert (await communicator.receive_json_from(timeout=5))["job"]["step"] == 3
     await communicator.disconnect()
+
+
+async def next_of_type(communicator: WebsocketCommunicator, kind: str) -> dict:
+    while True:
+        message = await communicator.receive_json_from(timeout=10)
+        if message["type"] == kind:
+            return message
+
+
+def places_of(message: dict) -> dict[str, tuple]:
+    jobs = message.get("jobs") or [message["job"]]
+    return {job["id"]: (job["queue_position"], job["jobs_ahead"]) for job in jobs}
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_users_with_queued_jobs_hear_their_places_move_with_the_queue(tiny_model, user_factory):
+    from apps.jobs.services import job_cancel
+
+    alice, bob = await sync_to_async(user_factory)("alice"), await sync_to_async(user_factory)("bob")
+    a1 = await sync_to_async(job_create)(owner=alice, parameters=PARAMETERS)
+    a2 = await sync_to_async(job_create)(owner=alice, parameters=PARAMETERS)
+    as_alice = await connect(ORIGIN, await sync_to_async(bearer)(alice))
+    snapshot = await as_alice.receive_json_from()
+    assert places_of(snapshot) == {str(a1.pk): (1, 0), str(a2.pk): (2, 1)}
+    assert {job["live_workers"] for job in snapshot["jobs"]} == {0}  # no worker runs in this test
+    as_bob = await connect(ORIGIN, await sync_to_async(bearer)(bob))
+    assert (await as_bob.receive_json_from())["jobs"] == []
+
+    # Bob's first job goes before alice's second (round-robin): her page hears it, not who it was.
+    b1 = await sync_to_async(job_create)(owner=bob, parameters=PARAMETERS)
+    assert places_of(await next_of_type(as_bob, "job.queued")) == {str(b1.pk): (1, 1)}
+    assert places_of(await next_of_type(as_alice, "jobs.queue")) == {str(a1.pk): (1, 0), str(a2.pk): (2, 2)}
+
+    await sync_to_async(job_cancel)(job=a1)
+    assert places_of(await next_of_type(as_alice, "jobs.queue")) == {str(a2.pk): (1, 1)}
+    assert places_of(await next_of_type(as_bob, "jobs.queue")) == {str(b1.pk): (1, 0)}
+    await as_alice.disconnect()
+    await as_bob.disconnect()

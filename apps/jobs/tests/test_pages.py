@@ -89,7 +89,7 @@ def test_create_page_offers_models_loras_sizes_and_schedulers(client, tiny_model
     assert f'name="loras" value="{LORA}"' in page
     slider = re.search(rf'<input type="range"[^>]*name="lora_weight:{LORA}"[^>]*>', page).group(0)
     assert 'min="-4"' in slider and 'max="4"' in slider and 'step="0.05"' in slider and 'value="' in slider
-    assert 'ws-connect="/ws/jobs/?format=html"' in page
+    assert 'ws-connect="/ws/jobs/?format=html&amp;list=card"' in page  # recent jobs gain new ones live
 
 
 @pytest.mark.django_db
@@ -265,7 +265,18 @@ def test_jobs_table_empty_state(client):
     page = client.get("/jobs/").content.decode()
     empty = page[page.index('data-testid="empty-state"') :]
     assert "No jobs yet." in empty and 'href="/create/"' in empty
-    assert "<table" not in page
+    # The table is there without rows (CSS hides it), ready for a job created meanwhile.
+    assert '<tbody id="job-rows"' in page and "job-item" not in page
+
+
+@pytest.mark.django_db
+def test_only_page_one_of_the_jobs_table_asks_for_new_jobs_with_its_filters(client, alice):
+    for number in range(21):
+        make_job(alice, prompt=f"job {number}", minutes_ago=number)
+    first = client.get("/jobs/?status=SUCCEEDED&kind=image&junk=1").content.decode()
+    assert 'ws-connect="/ws/jobs/?format=html&amp;list=row&amp;status=SUCCEEDED&amp;kind=image"' in first
+    second = client.get("/jobs/?status=SUCCEEDED&page=2").content.decode()
+    assert 'ws-connect="/ws/jobs/?format=html"' in second
 
 
 @pytest.mark.django_db
