@@ -6,7 +6,7 @@ from django.urls import include, path
 from apps.core.metrics_access import metrics_view
 
 urlpatterns = [
-    path("", include("apps.core.urls")),
+    path("", include("seidra.page_urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", include("apps.notifications.urls")),

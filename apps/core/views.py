@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.utils.translation import gettext_lazy as _
 
-# Each navigation section. Sections whose feature has landed have their own page (apps/core/urls.py);
+# Each navigation section. Sections whose feature has landed have their own page (seidra/page_urls.py);
 # the others show their empty state until then.
 SECTIONS = {
     "create": {"title": _("Create"), "heading": _("Create new artwork")},

@@ -4,7 +4,7 @@ from . import views
 
 app_name = "jobs"
 
-# The jobs table (/jobs/) and the create page (/create/) are navigation sections: apps/core/urls.py.
+# The jobs table (/jobs/) and the create page (/create/) are navigation sections: seidra/page_urls.py.
 urlpatterns = [
     path("<uuid:job_id>/", views.job_detail_page, name="detail"),
     path("<uuid:job_id>/item", views.job_item, name="item"),

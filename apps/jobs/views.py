@@ -77,7 +77,7 @@ def job_create_page(request: HttpRequest) -> HttpResponse:
         return _with_headers(response, retry_headers)
     if job is not None:
         messages.success(request, _("Job queued. It appears in Recent jobs with its live progress."))
-        return redirect("core:create")
+        return redirect("pages:create")
     context = {
         "form": form,
         "has_models": bool(models),
@@ -148,10 +148,10 @@ def _back(request: HttpRequest, *, job_id, replacement: Job | None = None) -> Ht
     a retried job's detail page leads to the new job)."""
     target = request.POST.get("next") or request.headers.get("referer", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("core:jobs")
+        target = reverse("pages:jobs")
     detail = reverse("jobs:detail", args=[job_id])
     if target.endswith(detail):
-        target = reverse("jobs:detail", args=[replacement.id]) if replacement else reverse("core:jobs")
+        target = reverse("jobs:detail", args=[replacement.id]) if replacement else reverse("pages:jobs")
     return redirect(target)
 
 
@@ -207,7 +207,7 @@ def job_delete_view(request: HttpRequest, job_id) -> HttpResponse:
         return _failed(request, job, error)
     if request.htmx:
         if _target_shape(request) == "detail":
-            return HttpResponseClientRedirect(reverse("core:jobs"))
+            return HttpResponseClientRedirect(reverse("pages:jobs"))
         return HttpResponse("")  # the row or card is swapped for nothing
     messages.success(request, _("Job deleted. Its images stay in the gallery."))
     return _back(request, job_id=job_id)
