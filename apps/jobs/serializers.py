@@ -56,6 +56,13 @@ class GenerationLoraSerializer(serializers.Serializer):
     )
 
 
+def _side_field() -> IntegerStepField:
+    """Width or height: optional (the model's default), a multiple of SIZE_STEP within any model's bounds."""
+    return IntegerStepField(
+        step=SIZE_STEP, required=False, min_value=WIDEST_SIDES[0], max_value=WIDEST_SIDES[1], help_text=SIZE_HELP
+    )
+
+
 class ImageGenerationSerializer(serializers.Serializer):
     prompt = serializers.CharField(max_length=MAX_PROMPT_CHARS)
     negative_prompt = serializers.CharField(required=False, allow_blank=True, max_length=MAX_PROMPT_CHARS)
@@ -67,20 +74,8 @@ class ImageGenerationSerializer(serializers.Serializer):
     loras = GenerationLoraSerializer(
         many=True, required=False, max_length=MAX_LORAS, help_text="Each LoRA at most once."
     )
-    width = IntegerStepField(
-        step=SIZE_STEP,
-        required=False,
-        min_value=WIDEST_SIDES[0],
-        max_value=WIDEST_SIDES[1],
-        help_text=SIZE_HELP,
-    )
-    height = IntegerStepField(
-        step=SIZE_STEP,
-        required=False,
-        min_value=WIDEST_SIDES[0],
-        max_value=WIDEST_SIDES[1],
-        help_text=SIZE_HELP,
-    )
+    width = _side_field()
+    height = _side_field()
     steps = serializers.IntegerField(
         required=False, min_value=WIDEST_STEPS[0], max_value=WIDEST_STEPS[1], help_text=STEPS_HELP
     )
