@@ -43,6 +43,10 @@ def test_the_token_and_curl_examples_run_as_written(live_url, user_factory, tiny
     env = child_env(
         DJANGO_SETTINGS_MODULE="seidra.settings.test", DATABASE_URL=database_url_for_test_db(), REDIS_URL=redis_url
     )
+    # A reader's shell, not `make test`'s: an inherited MAKELEVEL makes the inner make print
+    # "Entering directory" lines around the token.
+    for name in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
+        env.pop(name, None)
     result = subprocess.run(
         ["bash", "-o", "errexit", "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180
     )
