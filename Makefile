@@ -42,6 +42,7 @@ run: setup ## Start everything: migrate, default admin, demo model, Redis, web (
 test: setup ## Lint, Django checks and the whole pytest suite (browser tests included)
 	@ops/scripts/system-packages.sh --required $(SYSTEM_PACKAGES)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=seidra.settings.test $(PY) manage.py check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -49,8 +50,9 @@ test-loaded: setup ## make test while stress-ng loads the cores (LOAD_CPUS=4 hog
 	@ops/scripts/system-packages.sh --required stress-ng
 	@ops/scripts/test-under-load.sh
 
-lint: $(VENV)/.installed ## Ruff only
+lint: $(VENV)/.installed ## Ruff: lint rules and formatting (what make test checks first)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 rotate-demo-user: setup ## New random password for the default admin, printed once
 	@$(PY) manage.py migrate --no-input -v 0

@@ -36,9 +36,11 @@ def problems(page) -> list[str]:
     page.add_init_script(REPORT_VIOLATIONS)
     page.on(
         "console",
-        lambda message: message.type == "error"
-        and any(word in message.text for word in ("Content Security Policy", "CSP violation", "Permissions-Policy"))
-        and found.append(f"{page.url}: {message.text}"),
+        lambda message: (
+            message.type == "error"
+            and any(word in message.text for word in ("Content Security Policy", "CSP violation", "Permissions-Policy"))
+            and found.append(f"{page.url}: {message.text}")
+        ),
     )
     page.on("pageerror", lambda error: found.append(f"{page.url}: uncaught {error}"))
     return found

@@ -52,7 +52,6 @@ def _thread_worker_class():
     return ThreadWorker
 
 
-
 class WorkerProcess:
     """`manage.py rqworker gpu` on the test database and Redis, as an operator starts it."""
 

@@ -100,8 +100,9 @@ async def test_api_submit_streams_ordered_progress_then_final_event_and_png(tiny
     assert Image.open(io.BytesIO(data)).size == (64, 64)
     metadata = png_parameters_read(data)
     assert metadata["parameters"].startswith("a lighthouse at dusk\n")
-    assert "Steps: 6, Sampler: Euler a, CFG scale: 7.0, Seed: 1234, Size: 64x64, Model: seidra-tiny-sdxl" in (
-        metadata["parameters"]
+    assert (
+        "Steps: 6, Sampler: Euler a, CFG scale: 7.0, Seed: 1234, Size: 64x64, Model: seidra-tiny-sdxl"
+        in (metadata["parameters"])
     )
     assert metadata["seidra"]["seed"] == 1234 and metadata["seidra"]["job"] == job_id
     assert media.owner_id == user.pk

@@ -130,9 +130,7 @@ async def test_new_notifications_reach_only_their_owners_open_pages(user_factory
     bob = await database_sync_to_async(user_factory)("bob", PASSWORD)
 
     async def connect(user):
-        communicator = WebsocketCommunicator(
-            application, "/ws/notifications/", headers=SAME_SITE
-        )
+        communicator = WebsocketCommunicator(application, "/ws/notifications/", headers=SAME_SITE)
         communicator.scope["user"] = user
         connected, _ = await communicator.connect()
         assert connected
@@ -154,7 +152,9 @@ async def test_anonymous_and_foreign_origin_sockets_are_refused():
     assert not connected and code == 4401
     await anonymous.disconnect()  # end the refused consumer's task in this test's event loop
 
-    foreign = WebsocketCommunicator(application, "/ws/notifications/", headers=[SAME_SITE[0], (b"origin", b"http://evil.example")])
+    foreign = WebsocketCommunicator(
+        application, "/ws/notifications/", headers=[SAME_SITE[0], (b"origin", b"http://evil.example")]
+    )
     connected, _ = await foreign.connect()
     assert not connected
     await foreign.disconnect()
