@@ -32,14 +32,7 @@ def worker_alive_clear(connection: Redis, *, name: str) -> None:
 
 def workers_alive(connection: Redis, names) -> set[str]:
     """The names among `names` whose liveness key is fresh (one round trip)."""
-    names = [name for name in names if name]
-    if not names:
-        return set()
-    with connection.pipeline(transaction=False) as pipeline:
-        for name in names:
-            pipeline.exists(WORKER_ALIVE_KEY.format(name=name))
-        found = pipeline.execute()
-    return {name for name, exists in zip(names, found, strict=True) if exists}
+    return set(workers_alive_devices(connection, names))
 
 
 def workers_alive_devices(connection: Redis, names) -> dict[str, str]:
