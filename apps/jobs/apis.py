@@ -13,13 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api_schema import ApiErrorSerializer
 from apps.core.body_fields import BodyFieldsRefusedMixin
 from apps.core.parsers import SafeJSONParser
 
 from .models import JobKind
 from .selectors import job_get_for_user, job_list, job_queue_places
 from .serializers import (
-    ApiErrorSerializer,
     ImageGenerationSerializer,
     JobListFilterSerializer,
     JobPageSerializer,
@@ -153,7 +153,6 @@ class JobRetryApi(APIView):
             "one drawn for it (`outputs[0].seed`); `new` draws a new random seed."
         ),
         parameters=[JOB_ID],
-        request=JobRetrySerializer,
         responses={
             201: JobSerializer,
             400: OpenApiResponse(ApiErrorSerializer, description="`seed` is neither `same` nor `new`."),

@@ -8,7 +8,7 @@ serializer renders `job_state()`, the same shape live events carry.
 
 from rest_framework import serializers
 
-from apps.core.api_schema import ApiErrorSerializer, IntegerStepField  # noqa: F401 - the error shape, for apis.py
+from apps.core.api_schema import IntegerStepField
 
 from .events import job_state
 from .limits import DEMO_MODEL_DEFAULTS, REAL_MODEL_DEFAULTS
