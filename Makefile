@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 HOURS ?= 12
-REQUIREMENTS := requirements/base.txt requirements/ml.txt requirements/dev.txt
+REQUIREMENTS := requirements/base.txt requirements/ml.txt requirements/nsfw.txt requirements/dev.txt
 SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)

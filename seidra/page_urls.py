@@ -9,12 +9,20 @@ from django.urls import path
 
 from apps.catalog.views import model_list_page
 from apps.core import views as core_views
+from apps.gallery.views import gallery_page
 from apps.home.views import home_page
 from apps.jobs.views import job_create_page, job_list_page
+from apps.personas.views import persona_list_page
 
 app_name = "pages"
 
-BUILT_SECTIONS = {"create": job_create_page, "jobs": job_list_page, "models": model_list_page}
+BUILT_SECTIONS = {
+    "create": job_create_page,
+    "jobs": job_list_page,
+    "gallery": gallery_page,
+    "personas": persona_list_page,
+    "models": model_list_page,
+}
 
 urlpatterns = [
     path("", home_page, name="home"),

@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/", include("apps.notifications.urls")),
     path("jobs/", include("apps.jobs.urls")),
     path("media/", include("apps.gallery.urls")),
+    path("personas/", include("apps.personas.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("seidra.api_urls")),
     # Prometheus scrapes only: allowed addresses or the token, 404 for anyone else (apps/core/metrics_access.py).

@@ -96,6 +96,8 @@ def _image_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) 
     def store_outputs(owned: Job) -> None:
         for index, image in enumerate(result.images):
             image_parameters = {**result.parameters, "seed": result.seeds[index], "job": str(owned.pk)}
+            if parameters.get("persona"):  # {"id", "name"}: the prompt above is already the composed one
+                image_parameters["persona"] = parameters["persona"]
             media_store_image(job=owned, index=index, image=image, parameters=image_parameters)
 
     finished = job_succeed(job_id=job_id, worker_name=worker_name, store_outputs=store_outputs)

@@ -13,12 +13,23 @@ class PasswordOrigin(models.TextChoices):
     USER = "user", _("Set by the user or an administrator")
 
 
+class NsfwDisplay(models.TextChoices):
+    """How flagged media are shown to this user: in the grid, the lightbox, the jobs table and the job page."""
+
+    HIDE = "hide", _("Hide them")
+    BLUR = "blur", _("Blur them (click to reveal)")
+    SHOW = "show", _("Show them")
+
+
 class User(AbstractUser):
     # When and how the password was last set: drives the rotation alert and tells
     # bootstrap_admin whether the environment value is still the current one.
     password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
     password_origin = models.CharField(
         _("password origin"), max_length=16, choices=PasswordOrigin.choices, default=PasswordOrigin.USER
+    )
+    nsfw_display = models.CharField(
+        _("flagged media"), max_length=8, choices=NsfwDisplay.choices, default=NsfwDisplay.BLUR
     )
 
     def set_password(self, raw_password, *, origin: str = PasswordOrigin.USER) -> None:

@@ -9,7 +9,7 @@ import json
 
 from PIL import Image, PngImagePlugin
 
-from apps.jobs.parameters import SCHEDULERS
+from apps.catalog.parameters import SCHEDULERS
 
 
 def a1111_parameters(parameters: dict) -> str:

@@ -1,7 +1,7 @@
 """The "Create new artwork" form: page fields in, the `parameters` of an image job out.
 
 The form only shapes what the page posts (size presets, LoRA checkboxes and sliders, an empty
-seed for a random one); every check of a value is made by apps.jobs.parameters, the validator
+seed for a random one); every check of a value is made by apps.catalog.parameters, the validator
 the API uses too, and its errors are put back next to the field they name.
 """
 
@@ -12,8 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.catalog.models import InstalledLora, InstalledModel
-
-from .parameters import (
+from apps.catalog.parameters import (
     BATCH_RANGE,
     DEFAULT_SCHEDULER,
     DEFAULTS,

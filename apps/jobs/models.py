@@ -38,7 +38,7 @@ class Job(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     kind = models.CharField(_("kind"), max_length=8, choices=JobKind.choices, default=JobKind.IMAGE)
     status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    # Validated by apps.jobs.parameters; the worker reads them from here (RQ carries the id only).
+    # Validated by apps.catalog.parameters; the worker reads them from here (RQ carries the id only).
     parameters = models.JSONField(_("parameters"), default=dict)
     progress = models.FloatField(_("progress"), default=0.0)  # 0..1
     step = models.PositiveIntegerField(_("step"), default=0)

@@ -1,6 +1,6 @@
 """Shapes of the jobs API.
 
-Validation of generation parameters stays in apps.jobs.parameters (shared with the page form):
+Validation of generation parameters stays in apps.catalog.parameters (shared with the page form):
 the request serializers here describe the body for the OpenAPI schema and are not used to
 validate it, so the API and the form can never disagree about what is accepted. The job
 serializer renders `job_state()`, the same shape live events carry.
@@ -8,12 +8,8 @@ serializer renders `job_state()`, the same shape live events carry.
 
 from rest_framework import serializers
 
-from apps.core.api_schema import IntegerStepField
-
-from .events import job_state
-from .limits import DEMO_MODEL_DEFAULTS, REAL_MODEL_DEFAULTS
-from .models import Job, JobKind, JobStatus, RetrySeed
-from .parameters import (
+from apps.catalog.limits import DEMO_MODEL_DEFAULTS, REAL_MODEL_DEFAULTS
+from apps.catalog.parameters import (
     BATCH_RANGE,
     DEFAULT_SCHEDULER,
     DEFAULTS,
@@ -31,6 +27,10 @@ from .parameters import (
     WIDEST_SIDES,
     WIDEST_STEPS,
 )
+from apps.core.api_schema import IntegerStepField
+
+from .events import job_state
+from .models import Job, JobKind, JobStatus, RetrySeed
 
 CPU_LIMITS_HELP = (
     "A worker generating on the CPU refuses jobs over SEIDRA_CPU_MAX_PIXELS (width x height x batch_size) "

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
+from apps.catalog.parameters import image_parameters_clean
 from apps.core.errors import SeidraError
 from apps.notifications.models import NotificationLevel
 from apps.notifications.services import notification_create
@@ -23,7 +24,6 @@ from apps.notifications.services import notification_create
 from . import queueing
 from .events import EVENT_FINISHED, EVENT_QUEUED, EVENT_STARTED, job_event_send, job_state, queue_changed_send
 from .models import Job, JobKind, JobStatus, RetrySeed
-from .parameters import image_parameters_clean
 from .selectors import job_queue_places, job_seed_used
 
 logger = logging.getLogger(__name__)

@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from apps.catalog.parameters import ParameterError
 from apps.catalog.selectors import default_model_name, lora_list, model_list
 from apps.core.errors import SeidraError
 
 from .forms import ImageJobForm
 from .models import Job, JobKind, JobStatus, RetrySeed
-from .parameters import ParameterError
 from .selectors import job_get_for_user, job_list, job_list_filters, job_queue_places
 from .services import job_cancel, job_create, job_delete, job_retry
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 import seidra
-from apps.jobs import limits as job_limits  # plain constants: the defaults of the CPU job limits
+from apps.catalog import limits as job_limits  # plain constants: the defaults of the CPU job limits
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -52,8 +52,10 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.notifications",
     "apps.catalog",
-    "apps.jobs",
     "apps.gallery",
+    "apps.personas",
+    "apps.jobs",
+    "apps.moderation",
     "apps.home",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -346,7 +348,7 @@ SEIDRA_MAX_ATTEMPTS = env.int("SEIDRA_MAX_ATTEMPTS", default=2)  # runs of one j
 # How the SDXL engine runs (workers/engines/sdxl/runtime.py): "auto" picks from the hardware.
 SEIDRA_DEVICE = env.str("SEIDRA_DEVICE", default="auto")  # auto, cpu, cuda, cuda:1, mps
 # A worker generating on the CPU refuses bigger jobs (width x height x images; steps): one step of a
-# large batch there can take minutes, during which the job cannot be cancelled. Defaults: apps/jobs/limits.py.
+# large batch there can take minutes, during which the job cannot be cancelled. Defaults: apps/catalog/limits.py.
 SEIDRA_CPU_MAX_PIXELS = env.int("SEIDRA_CPU_MAX_PIXELS", default=job_limits.CPU_MAX_PIXELS)
 SEIDRA_CPU_MAX_STEPS = env.int("SEIDRA_CPU_MAX_STEPS", default=job_limits.CPU_MAX_STEPS)
 SEIDRA_DTYPE = env.str("SEIDRA_DTYPE", default="auto")  # auto (fp16 on GPUs, fp32 on CPU), fp16, bf16, fp32
@@ -363,6 +365,27 @@ SEIDRA_DEFAULT_MODEL = env.str("SEIDRA_DEFAULT_MODEL", default="")  # empty: SDX
 # Model catalog (setup_models, the catalog app): hub ids, files, trigger words. Tests point it at
 # their own file; huggingface_hub itself reads HF_TOKEN / HF_HOME / HF_ENDPOINT / HTTPS_PROXY.
 SEIDRA_CATALOG_FILE = Path(env.str("SEIDRA_CATALOG_FILE", default=str(BASE_DIR / "apps/catalog/catalog.json")))
+
+# --- Gallery (apps/gallery): private files, thumbnails, share links, storage
+# How the authenticated file view hands a file to the front server: "" (Django streams it),
+# "nginx" (X-Accel-Redirect to SEIDRA_MEDIA_ACCEL_PREFIX + the file's path under MEDIA_ROOT; the
+# location must be `internal`), or "sendfile" (X-Sendfile with the file's absolute path: Apache, lighttpd).
+SEIDRA_MEDIA_ACCEL = env.str("SEIDRA_MEDIA_ACCEL", default="")
+SEIDRA_MEDIA_ACCEL_PREFIX = env.str("SEIDRA_MEDIA_ACCEL_PREFIX", default="/protected-media/")
+if SEIDRA_MEDIA_ACCEL not in ("", "nginx", "sendfile"):
+    raise ImproperlyConfigured(f"SEIDRA_MEDIA_ACCEL: {SEIDRA_MEDIA_ACCEL!r} is not one of '', nginx, sendfile")
+# WebP thumbnails, widths in pixels: the grid's small one and the lightbox's (srcset picks).
+SEIDRA_THUMBNAIL_SIZES = (256, 768)
+SEIDRA_SHARE_LINK_DAYS = env.int("SEIDRA_SHARE_LINK_DAYS", default=7)  # how long a new share link works
+# Bytes of original files one user may keep; new jobs are refused (429) once reached. Unset: no quota.
+SEIDRA_USER_STORAGE_QUOTA_MB = env.int("SEIDRA_USER_STORAGE_QUOTA_MB", default=None)
+SEIDRA_GALLERY_PAGE_SIZE = env.int("SEIDRA_GALLERY_PAGE_SIZE", default=40)
+
+# --- NSFW scoring (workers/nsfw) and moderation (apps/moderation)
+# "nudenet" when its package is installed (requirements/nsfw.txt), else "none"; say "none" to turn it off.
+SEIDRA_NSFW_DETECTOR = env.str("SEIDRA_NSFW_DETECTOR", default="auto")
+# An image whose score is at least this is flagged (0 flags every scored image: useful to try the desk).
+SEIDRA_NSFW_THRESHOLD = env.float("SEIDRA_NSFW_THRESHOLD", default=0.5)
 
 # --- Serving (seidra/asgi.py, seidra/serve.py, ops/scripts/run-local.sh)
 # Threads per web process that run Django views: requests overlap on database I/O and on Argon2

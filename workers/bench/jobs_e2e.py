@@ -75,7 +75,7 @@ class Stack(ScratchStack):
 
 def _bare_pipeline_seconds(models_dir: Path, parameters: dict, min_seconds: float) -> tuple[float, int]:
     """The pipeline alone, warm, in this process: steps are raised until one call takes >= min_seconds."""
-    from apps.jobs.limits import model_limits
+    from apps.catalog.limits import model_limits
     from workers.engines.sdxl.cache import PipelineCache
     from workers.engines.sdxl.generate import GenerationRequest, generate
     from workers.engines.sdxl.models_dir import model_source
@@ -93,7 +93,7 @@ def _bare_pipeline_seconds(models_dir: Path, parameters: dict, min_seconds: floa
         generate(request, source=source, cache=cache, runtime=runtime)
         return time.perf_counter() - started
 
-    # The model's own step limit (the demo model's is apps/jobs/limits.DEMO_MODEL_STEPS): the jobs must be accepted.
+    # The model's own step limit (the demo model's is apps/catalog/limits.DEMO_MODEL_STEPS): the jobs must be accepted.
     most = model_limits(is_demo=source.is_demo).steps[1]
     call(2)  # warm-up: load and first allocations
     call(2)

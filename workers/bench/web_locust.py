@@ -49,8 +49,8 @@ def seed_database(accounts_file: str) -> None:
 
     from apps.accounts.models import User
     from apps.accounts.services import access_token_create
+    from apps.catalog.parameters import image_parameters_clean
     from apps.jobs.models import Job, JobStatus
-    from apps.jobs.parameters import image_parameters_clean
     from apps.jobs.services import job_create
 
     session_store = import_module(settings.SESSION_ENGINE).SessionStore

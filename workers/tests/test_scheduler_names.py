@@ -1,6 +1,6 @@
 """The web process validates scheduler names without importing the engine: both lists must agree."""
 
-from apps.jobs.parameters import SCHEDULERS as WEB_SCHEDULERS
+from apps.catalog.parameters import SCHEDULERS as WEB_SCHEDULERS
 from workers.engines.sdxl.schedulers import SCHEDULERS as ENGINE_SCHEDULERS
 
 

@@ -3,7 +3,7 @@ they do not know: a client generated from the schema can trust it."""
 
 import pytest
 
-from apps.jobs.limits import SIZE_STEP
+from apps.catalog.limits import SIZE_STEP
 from tests.support.openapi import assert_matches_schema, served_schema
 
 PASSWORD = "a-long-test-passphrase"

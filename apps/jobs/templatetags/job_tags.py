@@ -6,9 +6,9 @@ from django import template
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.catalog.parameters import SCHEDULERS
 from apps.jobs.events import job_state, media_state
 from apps.jobs.models import ACTIVE_STATUSES, Job, JobStatus
-from apps.jobs.parameters import SCHEDULERS
 
 register = template.Library()
 

@@ -14,9 +14,9 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from apps.accounts.services import access_token_create
+from apps.catalog.parameters import image_parameters_clean
 from apps.jobs.events import job_state
 from apps.jobs.models import Job, JobKind, JobStatus
-from apps.jobs.parameters import image_parameters_clean
 from apps.jobs.queueing import queued_job_ids
 from tests.support.auth import log_in
 from tests.support.workers import burst_worker_run

@@ -1,5 +1,5 @@
 """Size and steps a job gets when the request leaves them out: the chosen model's defaults
-(apps/jobs/limits.py), in the create form's first values and in the API."""
+(apps/catalog/limits.py), in the create form's first values and in the API."""
 
 import re
 

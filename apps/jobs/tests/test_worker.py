@@ -18,7 +18,7 @@ from tests.support.workers import burst_worker_run
 
 QUICK = {"prompt": "a red fox", "width": 32, "height": 32, "steps": 1, "seed": 7}
 # A few seconds on two CPU cores with the tiny model: long enough to act while it runs (within the demo
-# model's limits, apps/jobs/limits.py: 50 steps, so larger images than 64 x 64 for the same length).
+# model's limits, apps/catalog/limits.py: 50 steps, so larger images than 64 x 64 for the same length).
 LONG = {"prompt": "a slow job", "width": 96, "height": 96, "steps": 50, "batch_size": 2, "seed": 3}
 QUICK_BEATS = {
     "SEIDRA_WORKER_HEARTBEAT_TTL": 2,

@@ -9,7 +9,7 @@ import torch
 from diffusers.utils.torch_utils import get_module_execution_device
 from PIL import Image
 
-from apps.jobs.limits import (
+from apps.catalog.limits import (
     BATCH_RANGE,
     GUIDANCE_RANGE,
     LORA_WEIGHT_RANGE,
@@ -91,7 +91,7 @@ def _cpu_limit_message(excess, request: GenerationRequest) -> str:
 
 def validate_request(request: GenerationRequest, *, is_demo: bool, runtime: Runtime | None = None) -> GenerationRequest:
     """Refuse out-of-range values with the field's name, rather than silently correcting them. The
-    bounds are the model's (apps/jobs/limits.py), and on a CPU device also the runtime's CPU limits."""
+    bounds are the model's (apps/catalog/limits.py), and on a CPU device also the runtime's CPU limits."""
     if not request.prompt.strip():
         raise InvalidRequest("prompt", "must not be empty")
     limits = model_limits(is_demo=is_demo)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from apps.jobs.limits import CPU_MAX_PIXELS, CPU_MAX_STEPS
+from apps.catalog.limits import CPU_MAX_PIXELS, CPU_MAX_STEPS
 
 from .errors import EngineError
 from .memory import MemoryMode, recommended_memory_mode

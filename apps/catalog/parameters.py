@@ -1,6 +1,10 @@
-"""The one validator of image-generation parameters, shared by the page form and the API.
+"""The one validator of image-generation parameters, shared by the page form, the API and personas.
 
-It applies the engine's bounds (apps/jobs/limits.py, which the engine reads too: per model, and the
+It lives with the catalog because every rule it applies is a catalog fact: which models and LoRAs
+are installed, each model's bounds, the schedulers; so personas (which check their defaults with it)
+and jobs (which compose a persona's defaults with the user's fields, then validate) both sit above it.
+
+It applies the engine's bounds (apps/catalog/limits.py, which the engine reads too: per model, and the
 CPU limits when SEIDRA_DEVICE=cpu says the workers have no GPU) so a mistake is reported at submit
 time, next to its field, instead of as a failed job minutes later; the engine keeps its checks for
 jobs that reach it by another way, and applies the CPU limits whenever it runs on a CPU.
@@ -10,8 +14,6 @@ Every string is checked with apps.core.text (no NUL, no lone surrogate) before i
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from apps.catalog.models import InstalledLora, InstalledModel
-from apps.catalog.selectors import default_model_name
 from apps.core.errors import ParameterError  # noqa: F401 - re-exported: the jobs app's callers catch it here
 from apps.core.text import text_problem
 
@@ -32,6 +34,8 @@ from .limits import (  # noqa: F401 - re-exported for the form and the API schem
     model_defaults,
     model_limits,
 )
+from .models import InstalledLora, InstalledModel
+from .selectors import default_model_name
 
 # Keys and labels of workers/engines/sdxl/schedulers.py (a test keeps the two in step).
 SCHEDULERS = {

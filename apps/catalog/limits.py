@@ -1,5 +1,5 @@
 """Bounds of a generation request, and the size and steps it defaults to, per model, in one place:
-the web validator (apps/jobs/parameters.py), the page form, the API schema and the engine
+the web validator (apps/catalog/parameters.py), the page form, the API schema and the engine
 (workers/engines/sdxl/generate.py) all read them here.
 
 Plain constants and functions, no Django import: the engine can use them without a configured
