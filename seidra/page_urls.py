@@ -9,7 +9,7 @@ from django.urls import path
 
 from apps.catalog.views import model_list_page
 from apps.core import views as core_views
-from apps.gallery.views import gallery_page
+from apps.gallery.pages import gallery_page
 from apps.home.views import home_page
 from apps.jobs.views import job_create_page, job_list_page
 from apps.personas.views import persona_list_page

@@ -5,9 +5,10 @@ flagged media (User.nsfw_display) does not get them in lists either.
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -68,13 +69,93 @@ def media_list(*, user: User, filters: GalleryFilters) -> QuerySet[Media]:
         media = media.filter(created__lt=_day_start(filters.date_to) + timedelta(days=1))
     for word in filters.q.split():
         media = media.filter(parameters__prompt__icontains=word)
-    return media.order_by("-created", "index")
+    return media.order_by(*GRID_ORDER)
+
+
+# The grid's order, made total by the id: pages and the lightbox's neighbours follow it exactly.
+GRID_ORDER = ("-created", "index", "id")
+
+
+@dataclass(frozen=True)
+class GridCursor:
+    """A place in the grid's order: what comes after it is the next page (keyset paging, so items
+    added or deleted meanwhile neither repeat nor skip any on the pages that follow)."""
+
+    created: datetime
+    index: int
+    id: uuid.UUID
+
+    @classmethod
+    def of(cls, media: Media) -> "GridCursor":
+        return cls(created=media.created, index=media.index, id=media.id)
+
+    @classmethod
+    def parse(cls, raw: str | None) -> "GridCursor | None":
+        """From its URL form; None for anything malformed (the grid starts again at the newest)."""
+        try:
+            created, index, pk = (raw or "").split("~")
+            return cls(created=datetime.fromisoformat(created), index=int(index), id=uuid.UUID(pk))
+        except ValueError:
+            return None
+
+    def __str__(self) -> str:
+        return f"{self.created.isoformat()}~{self.index}~{self.id}"
+
+    def after(self) -> Q:
+        return (
+            Q(created__lt=self.created)
+            | Q(created=self.created, index__gt=self.index)
+            | Q(created=self.created, index=self.index, id__gt=self.id)
+        )
+
+    def before(self) -> Q:
+        return (
+            Q(created__gt=self.created)
+            | Q(created=self.created, index__lt=self.index)
+            | Q(created=self.created, index=self.index, id__lt=self.id)
+        )
+
+
+@dataclass(frozen=True)
+class GridPage:
+    items: list[Media]
+    next_cursor: GridCursor | None  # None on the last page
+
+
+def media_grid_page(*, user: User, filters: GalleryFilters, after: GridCursor | None, size: int) -> GridPage:
+    """One page of the grid after `after` (from the newest when None): one query, whatever the page."""
+    media = media_list(user=user, filters=filters)
+    if after is not None:
+        media = media.filter(after.after())
+    items = list(media[: size + 1])
+    more = len(items) > size
+    items = items[:size]
+    return GridPage(items=items, next_cursor=GridCursor.of(items[-1]) if more else None)
+
+
+def media_neighbours(*, user: User, media: Media, filters: GalleryFilters) -> tuple[Media | None, Media | None]:
+    """The items before and after `media` in the grid with these filters (the lightbox's left and right keys)."""
+    listed, here = media_list(user=user, filters=filters), GridCursor.of(media)
+    reverse_order = [name[1:] if name.startswith("-") else f"-{name}" for name in GRID_ORDER]
+    previous = listed.filter(here.before()).order_by(*reverse_order).first()
+    following = listed.filter(here.after()).first()
+    return previous, following
+
+
+def media_get_visible(*, user: User, media_id) -> Media:
+    """One item of the user's gallery as lists show it (the lightbox): their own, not hidden."""
+    pk = _parsed_id(media_id)
+    media = media_visible_to(user=user).filter(pk=pk).first() if pk else None
+    if media is None:
+        raise SeidraError(_("No such image."), status=404)
+    return media
 
 
 def media_filter_choices(*, user: User) -> dict:
     """What the grid's filters offer: the models, LoRAs and personas found in the user's own media
     (a model since removed, or a persona since deleted, can still be filtered on). Three queries."""
-    mine = media_visible_to(user=user)
+    # Without the model's default ordering: its columns would join the DISTINCT and make every row distinct.
+    mine = media_visible_to(user=user).order_by()
     models = sorted(name for name in mine.values_list("model_name", flat=True).distinct() if name)
     loras = sorted(
         {name for names in mine.values_list("lora_names", flat=True).distinct() for name in names.split("|") if name}

@@ -5,8 +5,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image
+
+from apps.core.errors import ParameterError, SeidraError
 
 from .models import Media, MediaKind
 from .png_metadata import png_with_parameters
@@ -70,3 +74,68 @@ def media_delete(*, media: Media) -> None:
     names, storage = _files_of(media), media.file.storage
     media.delete()
     transaction.on_commit(lambda: [storage.delete(name) for name in names])
+
+
+# --- The owner's marks and deletions (the gallery page's lightbox and selection) -----------------------
+
+MAX_TAGS = 20
+MAX_TAG_CHARS = 40
+MAX_SELECTION = 500  # ids in one bulk action or ZIP: one bounded IN (...) query
+
+
+def media_tags_clean(raw: str | list) -> list[str]:
+    """Tags as stored: trimmed, inner spaces collapsed, no duplicates (case-insensitive), in the given order.
+
+    `raw` is a comma-separated string (a form field) or a list (the API)."""
+    parts = raw.split(",") if isinstance(raw, str) else raw
+    tags: list[str] = []
+    for part in parts:
+        tag = " ".join(str(part).split())
+        if not tag or tag.casefold() in (kept.casefold() for kept in tags):
+            continue
+        if len(tag) > MAX_TAG_CHARS or "\x00" in tag:
+            raise ParameterError({"tags": _("A tag has at most %(count)s characters.") % {"count": MAX_TAG_CHARS}})
+        tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ParameterError({"tags": _("At most %(count)s tags per item.") % {"count": MAX_TAGS}})
+    return tags
+
+
+def _owned(*, owner, media_ids) -> QuerySet[Media]:
+    ids = list(media_ids)
+    if len(ids) > MAX_SELECTION:
+        raise SeidraError(_("Select at most %(count)s items at once.") % {"count": MAX_SELECTION})
+    return Media.objects.filter(owner=owner, pk__in=ids)
+
+
+@transaction.atomic
+def media_favourite_set(*, owner, media_ids, favourite: bool) -> int:
+    """Mark or unmark the owner's media among `media_ids` (others' ids are ignored); how many matched."""
+    return _owned(owner=owner, media_ids=media_ids).update(favourite=favourite)
+
+
+@transaction.atomic
+def media_tags_set(*, media: Media, tags: list[str]) -> Media:
+    """Replace one item's tags (already cleaned by media_tags_clean)."""
+    media.tags = tags
+    media.save(update_fields=["tags"])
+    return media
+
+
+@transaction.atomic
+def media_tag_add(*, owner, media_ids, tag: str) -> int:
+    """Add one tag to each of the owner's media among `media_ids`; how many matched."""
+    media = list(_owned(owner=owner, media_ids=media_ids).only("id", "tags"))
+    for item in media:
+        item.tags = media_tags_clean([*item.tags, tag])
+    Media.objects.bulk_update(media, ["tags"])
+    return len(media)
+
+
+@transaction.atomic
+def media_delete_many(*, owner, media_ids) -> int:
+    """Delete the owner's media among `media_ids` (rows now, files once committed; jobs stay)."""
+    media = list(_owned(owner=owner, media_ids=media_ids))
+    for item in media:
+        media_delete(media=item)
+    return len(media)

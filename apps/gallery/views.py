@@ -5,10 +5,8 @@ so the `url` of a job's outputs works for both. Without valid credentials a brow
 link is sent to the login page, and any other client (a script, an <img>) gets the API's 401 JSON.
 """
 
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
@@ -61,10 +59,3 @@ def media_file(request: HttpRequest, media_id) -> HttpResponse:
 def media_thumbnail(request: HttpRequest, media_id) -> HttpResponse:
     """WebP thumbnail (?size=); until thumbnails exist, the original file."""
     return media_file(request, media_id)
-
-
-@login_required
-def gallery_page(request: HttpRequest) -> HttpResponse:
-    from apps.core.views import SECTIONS
-
-    return render(request, "core/section.html", {"section": SECTIONS["gallery"], "section_name": "gallery"})

@@ -1,0 +1,34 @@
+"""Template tags of the gallery: how a media item is displayed to the signed-in user."""
+
+from django import template
+
+from apps.catalog.parameters import SCHEDULERS
+from apps.gallery.display import SHOW
+from apps.gallery.display import media_display as display_rule
+
+register = template.Library()
+
+
+def _field(media, name: str, default):
+    """A Media row or its dict form (the job pages' live state) alike."""
+    if isinstance(media, dict):
+        return media.get(name, default)
+    return getattr(media, name, default)
+
+
+@register.simple_tag
+def media_display(media, user) -> str:
+    """`{% media_display media request.user as display %}`: "show", "blur" or "hide" (apps.gallery.display)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return SHOW
+    return display_rule(
+        flagged=bool(_field(media, "flagged", False)),
+        moderation=_field(media, "moderation", "") or "",
+        nsfw_display=user.nsfw_display,
+    )
+
+
+@register.filter
+def scheduler_name(key: str) -> str:
+    """The scheduler's name as people know it (the catalog's list), or the key itself."""
+    return SCHEDULERS.get(key, key) if key else ""
