@@ -227,8 +227,10 @@ def _bulk_message(action: str, count: int, tag: str = "") -> str:
     if action == "favourite":
         return ngettext("%(count)s item added to favourites.", "%(count)s items added to favourites.", count) % values
     if action == "unfavourite":
-        singular, plural = "%(count)s item removed from favourites.", "%(count)s items removed from favourites."
-        return ngettext(singular, plural, count) % values
+        return (
+            ngettext("%(count)s item removed from favourites.", "%(count)s items removed from favourites.", count)
+            % values
+        )
     return ngettext("Tag “%(tag)s” added to %(count)s item.", "Tag “%(tag)s” added to %(count)s items.", count) % values
 
 

@@ -282,5 +282,6 @@ def test_the_grid_costs_the_same_queries_for_10_and_1000_media(alice_client, ali
     assert small[:2] == large[:2]
     with capsys.disabled():  # the figures the closing note reports
         print(
-            f"\ngallery page: {large[0]} queries, next page: {large[1]} queries, page with 1000 media: {large[2] * 1000:.0f} ms"
+            f"\ngallery page: {large[0]} queries, next page: {large[1]} queries,"
+            f" page with 1000 media: {large[2] * 1000:.0f} ms"
         )
