@@ -9,8 +9,6 @@ The filters travel in the query string of every URL here (gallery_filters_from_q
 so the lightbox's left and right keys follow the grid's order with the filters the user chose.
 """
 
-import uuid
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -38,10 +36,10 @@ from .selectors import (
     media_grid_page,
     media_list,
     media_neighbours,
+    media_selected,
     media_storage_used,
 )
 from .services import (
-    MAX_SELECTION,
     media_delete,
     media_delete_many,
     media_favourite_set,
@@ -202,22 +200,9 @@ def media_delete_view(request: HttpRequest, media_id) -> HttpResponse:
 # --- The selection --------------------------------------------------------------------------------
 
 
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
-
-
 def _owned_selection(request: HttpRequest) -> list[Media]:
-    """The user's own media among the selected ids (others' ids and malformed ones are ignored)."""
     data = request.POST if request.method == "POST" else request.GET
-    ids = [value for value in data.getlist("ids") if value]
-    if len(ids) > MAX_SELECTION:
-        raise SeidraError(_("Select at most %(count)s items at once.") % {"count": MAX_SELECTION})
-    valid = [value for value in ids if _is_uuid(value)]
-    return list(Media.objects.filter(owner=request.user, pk__in=valid).order_by(*GRID_ORDER))
+    return media_selected(user=request.user, media_ids=[value for value in data.getlist("ids") if value])
 
 
 def _bulk_message(action: str, count: int, tag: str = "") -> str:

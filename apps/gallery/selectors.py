@@ -142,6 +142,23 @@ def media_neighbours(*, user: User, media: Media, filters: GalleryFilters) -> tu
     return previous, following
 
 
+MAX_SELECTION = 500  # ids in one bulk action or ZIP: one bounded IN (...) query
+
+
+def media_ids_bounded(media_ids) -> list[uuid.UUID]:
+    """Selected ids as UUIDs, malformed ones dropped; more than MAX_SELECTION is refused."""
+    media_ids = list(media_ids)
+    if len(media_ids) > MAX_SELECTION:
+        raise SeidraError(_("Select at most %(count)s items at once.") % {"count": MAX_SELECTION})
+    return [pk for pk in map(_parsed_id, media_ids) if pk]
+
+
+def media_selected(*, user: User, media_ids) -> list[Media]:
+    """The user's own media among selected ids, in the grid's order; others' ids and malformed ones
+    are ignored (a selection may hold items deleted meanwhile in another tab)."""
+    return list(Media.objects.filter(owner=user, pk__in=media_ids_bounded(media_ids)).order_by(*GRID_ORDER))
+
+
 def media_get_visible(*, user: User, media_id) -> Media:
     """One item of the user's gallery as lists show it (the lightbox): their own, not hidden."""
     pk = _parsed_id(media_id)

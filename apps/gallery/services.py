@@ -10,10 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from apps.core.errors import ParameterError, SeidraError
+from apps.core.errors import ParameterError
 
 from .models import Media, MediaKind
 from .png_metadata import png_with_parameters
+from .selectors import media_ids_bounded
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,6 @@ def media_delete(*, media: Media) -> None:
 
 MAX_TAGS = 20
 MAX_TAG_CHARS = 40
-MAX_SELECTION = 500  # ids in one bulk action or ZIP: one bounded IN (...) query
 
 
 def media_tags_clean(raw: str | list) -> list[str]:
@@ -102,10 +102,7 @@ def media_tags_clean(raw: str | list) -> list[str]:
 
 
 def _owned(*, owner, media_ids) -> QuerySet[Media]:
-    ids = list(media_ids)
-    if len(ids) > MAX_SELECTION:
-        raise SeidraError(_("Select at most %(count)s items at once.") % {"count": MAX_SELECTION})
-    return Media.objects.filter(owner=owner, pk__in=ids)
+    return Media.objects.filter(owner=owner, pk__in=media_ids_bounded(media_ids))
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ clicked. Media rows with real small PNG files; no worker needed."""
 
 import re
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -137,3 +138,31 @@ def test_a_flagged_thumbnail_is_blurred_until_clicked(page, live_url, alice, pro
     expect(figure).not_to_have_class(re.compile(r"\bis-blurred\b"))
     expect(lightbox).to_be_visible()
     assert problems == []
+
+
+def test_from_the_lightbox_the_parameters_are_copied_and_the_item_deleted_after_confirmation(page, live_url, alice):
+    kept = media_create(alice, minutes_ago=1, prompt="kept")
+    doomed = media_create(alice, prompt="doomed")
+    path = Path(doomed.file.path)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(page, live_url, "/gallery/")
+    page.locator(f"#media-cell-{doomed.id} a").click()
+    lightbox = page.get_by_test_id("lightbox-dialog")
+    expect(lightbox).to_contain_text("doomed")
+
+    page.get_by_test_id("copy-parameters").click()
+    expect(page.get_by_test_id("copy-parameters")).to_have_text("Copied")
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.startswith("doomed <lora:watercolor:0.8>\nNegative prompt: blurry\nSteps: 12, Sampler: Euler a")
+
+    page.once("dialog", lambda dialog: dialog.dismiss())  # "Cancel": nothing happens
+    lightbox.get_by_role("button", name="Delete").click()
+    expect(lightbox).to_be_visible()
+    assert path.exists()
+    page.once("dialog", lambda dialog: dialog.accept())
+    lightbox.get_by_role("button", name="Delete").click()
+    expect(lightbox).to_be_hidden()
+    expect(page.get_by_test_id("gallery-message")).to_have_text("Deleted. Its job stays in the jobs table.")
+    expect(page.get_by_test_id("gallery-cell")).to_have_count(1)
+    expect(page.locator(f"#media-cell-{kept.id}")).to_be_visible()
+    assert not Media.objects.filter(pk=doomed.pk).exists() and not path.exists()

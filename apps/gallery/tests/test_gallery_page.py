@@ -64,6 +64,10 @@ def test_filters_live_in_the_url_and_a_filter_that_hides_everything_offers_to_cl
     # The filter form shows what is chosen, and offers the models found in the user's media.
     assert 'name="q" value="castle"' in page and '<option value="model-b">model-b</option>' in page
 
+    malformed = alice_client.get("/gallery/?from=yesterday&kind=castle").content.decode()
+    assert "“from” ignored: Expected a date as YYYY-MM-DD." in malformed  # the rest of the grid still shows
+    assert len(CELL.findall(malformed)) == 3
+
     empty = alice_client.get("/gallery/?q=submarine").content.decode()
     assert "Nothing in your gallery matches these filters." in empty
     assert 'href="/gallery/"' in empty and "Clear filters" in empty
