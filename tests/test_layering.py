@@ -40,3 +40,33 @@ def test_no_app_imports_the_workers_or_torch():
         if name.split(".")[0] in {"workers", "torch", "diffusers"}
     }
     assert not found, f"apps/* must leave torch to the workers: {sorted(found)}"
+
+
+# Feature apps in layers (docs/architecture.md section 3): an app imports only apps of lower layers.
+# The catalog holds the parameter validator, so personas (which check their defaults with it) and
+# jobs (which compose a persona, then validate) both sit above it; the gallery knows jobs only by a
+# string foreign key, so jobs can read media (Remix) and moderation can act on them.
+LAYERS = [
+    {"core"},
+    {"accounts"},
+    {"notifications", "catalog"},
+    {"gallery"},
+    {"personas"},
+    {"jobs"},
+    {"moderation", "home"},
+]
+
+
+def test_feature_apps_import_only_lower_layers():
+    layer_of = {app: index for index, apps in enumerate(LAYERS) for app in apps}
+    assert set(layer_of) == {path.name for path in APPS.iterdir() if (path / "apps.py").exists()}, (
+        "every app has its layer in LAYERS"
+    )
+    found = set()
+    for app, layer in layer_of.items():
+        for path in _sources(APPS / app):
+            for name in _imported_modules(path):
+                parts = name.split(".")
+                if parts[0] == "apps" and len(parts) > 1 and parts[1] != app and layer_of[parts[1]] >= layer:
+                    found.add(f"{path.relative_to(ROOT)}: {name}")
+    assert not found, f"an app imports one of its own layer or above: {sorted(found)}"

@@ -46,6 +46,26 @@ SCHEDULERS = {
     "unipc": "UniPC",
 }
 DEFAULT_SCHEDULER = "euler_a"
+# The same samplers as ComfyUI's KSampler names them: (sampler_name, scheduler). Read from ComfyUI
+# workflows (apps/gallery/parameters_read.py) by their sampler; ComfyUI's scheduler must match for DPM++ 2M.
+COMFYUI_SAMPLERS = {
+    "euler": ("euler", "normal"),
+    "euler_a": ("euler_ancestral", "normal"),
+    "dpmpp_2m_karras": ("dpmpp_2m", "karras"),
+    "ddim": ("ddim", "ddim_uniform"),
+    "unipc": ("uni_pc", "normal"),
+}
+
+
+def scheduler_lookup(name: str) -> str | None:
+    """The scheduler key for a key or a label (`dpmpp_2m_karras`, `DPM++ 2M Karras`), any case; None if unknown."""
+    wanted = name.strip().lower()
+    for key, label in SCHEDULERS.items():
+        if wanted in (key, label.lower()):
+            return key
+    return None
+
+
 SIZE_PRESETS = ((1024, 1024), (1152, 896), (896, 1152), (1216, 832), (832, 1216), (1344, 768), (768, 1344))
 MAX_LORAS = 5
 MAX_PROMPT_CHARS = 2000
@@ -163,9 +183,9 @@ def _scheduler(data: dict, errors: dict) -> str:
     if problem:
         errors["scheduler"] = problem
         return DEFAULT_SCHEDULER
-    for key, label in SCHEDULERS.items():
-        if wanted in (key, label.lower()):
-            return key
+    key = scheduler_lookup(wanted)
+    if key is not None:
+        return key
     errors["scheduler"] = _("Unknown scheduler; use one of %(names)s.") % {"names": ", ".join(SCHEDULERS)}
     return DEFAULT_SCHEDULER
 

@@ -28,6 +28,7 @@ from apps.catalog.parameters import (
     image_parameters_clean,
     model_defaults,
     model_limits,
+    scheduler_lookup,
 )
 
 CUSTOM_SIZE = "custom"
@@ -141,6 +142,31 @@ class ImageJobForm(forms.Form):
         self.initial.setdefault("scheduler", DEFAULT_SCHEDULER)
         self.initial.setdefault("batch_size", DEFAULTS["batch_size"])
 
+    @staticmethod
+    def initial_from_parameters(parameters: dict, *, installed_loras: list[str]) -> tuple[dict, list[str]]:
+        """The form's initial values to make an image again (Remix): its parameters, its own seed and
+        one image. Also the names of what this server no longer has (left out, to say so)."""
+        scheduler = scheduler_lookup(str(parameters.get("scheduler") or "")) or DEFAULT_SCHEDULER
+        loras = [lora for lora in parameters.get("loras") or [] if isinstance(lora, dict)]
+        missing = [lora.get("name", "") for lora in loras if lora.get("name") not in installed_loras]
+        initial = {
+            "prompt": parameters.get("prompt", ""),
+            "negative_prompt": parameters.get("negative_prompt", ""),
+            "loras": [lora for lora in loras if lora.get("name") in installed_loras],
+            "guidance": parameters.get("guidance", DEFAULTS["guidance"]),
+            "scheduler": scheduler,
+            "seed": parameters.get("seed"),
+            "batch_size": 1,  # one image: with its own seed it comes out the same
+        }
+        if parameters.get("model"):
+            initial["model"] = parameters["model"]
+        if parameters.get("width") and parameters.get("height"):
+            width, height = int(parameters["width"]), int(parameters["height"])
+            initial.update(width=width, height=height, size=_size_choice(width, height))
+        if parameters.get("steps"):
+            initial["steps"] = parameters["steps"]
+        return {name: value for name, value in initial.items() if value is not None}, missing
+
     def _show_limits(self, model: InstalledModel | None) -> None:
         """The chosen model's bounds on the inputs and in the help texts next to them."""
         limits = model_limits(is_demo=bool(model and model.is_demo))
@@ -178,11 +204,15 @@ class ImageJobForm(forms.Form):
         return self.data.get(f"{LORA_WEIGHT_PREFIX}{name}") if self.is_bound else None
 
     def lora_rows(self) -> list[dict]:
-        chosen = set(self.data.getlist("loras")) if self.is_bound else set()
+        # Unbound (a Remix), the chosen LoRAs and their weights come from `initial["loras"]`.
+        initial_weights = {lora["name"]: lora.get("weight") for lora in self.initial.get("loras") or []}
+        chosen = set(self.data.getlist("loras")) if self.is_bound else set(initial_weights)
         rows = []
         for index, lora in enumerate(self.installed_loras):
             low, high = LORA_WEIGHT_RANGE
             weight = self._lora_weight_raw(lora.name)
+            if weight in (None, "") and initial_weights.get(lora.name) is not None:
+                weight = f"{min(max(float(initial_weights[lora.name]), low), high):g}"
             if weight in (None, ""):
                 weight = f"{min(max(lora.default_weight, low), high):g}"
             rows.append(

@@ -20,6 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from apps.catalog.parameters import ParameterError
 from apps.catalog.selectors import default_model_name, lora_list, model_list
 from apps.core.errors import SeidraError
+from apps.gallery.selectors import media_get_for_user
 
 from .forms import ImageJobForm
 from .models import Job, JobKind, JobStatus, RetrySeed
@@ -51,13 +52,39 @@ def _with_headers(response: HttpResponse, headers: dict[str, str]) -> HttpRespon
     return response
 
 
+def _remix_initial(request: HttpRequest, models: list, loras: list) -> dict:
+    """`?remix=<media id>`: the form filled from one of the user's images, its seed included, so
+    Generate makes the same image again (another user's image is a 404). What this server no longer
+    has is left out and said."""
+    media_id = request.GET.get("remix")
+    if request.method != "GET" or not media_id:
+        return {}
+    try:
+        media = media_get_for_user(user=request.user, media_id=media_id)
+    except SeidraError as error:
+        raise Http404(error.message) from error
+    initial, missing_loras = ImageJobForm.initial_from_parameters(
+        media.parameters, installed_loras=[lora.name for lora in loras]
+    )
+    if initial.get("model") and initial["model"] not in [model.name for model in models]:
+        message = _("The model of this image, %(name)s, is not installed here: the default model is selected.")
+        messages.warning(request, message % {"name": initial.pop("model")})
+    if missing_loras:
+        message = _("These LoRAs of the image are not installed here and were left out: %(names)s.")
+        messages.warning(request, message % {"names": ", ".join(missing_loras)})
+    messages.info(request, _("Filled from your image, its seed included: Generate makes it again."))
+    return initial
+
+
 @login_required
 def job_create_page(request: HttpRequest) -> HttpResponse:
     models = list(model_list(kind="checkpoint"))
+    loras = list(lora_list())
     form = ImageJobForm(
         request.POST if request.method == "POST" else None,
+        initial=_remix_initial(request, models, loras),
         models=models,
-        loras=list(lora_list()),
+        loras=loras,
         default_model=default_model_name(),
     )
     job, status, retry_headers = None, 200, {}
