@@ -59,6 +59,8 @@ def job_create_page(request: HttpRequest) -> HttpResponse:
         models=models,
         loras=list(lora_list()),
         default_model=default_model_name(),
+        owner=request.user,
+        initial={"persona": request.GET.get("persona", "")},  # "Generate with this persona"
     )
     job, status, retry_headers = None, 200, {}
     if request.method == "POST":
