@@ -171,10 +171,27 @@ def _store_reference(persona: Persona, file: ContentFile | None) -> None:
         transaction.on_commit(lambda: storage.delete(old))
 
 
+def _checked(owner: User, data: dict, changes: dict, persona: Persona | None, upload: UploadedFile | None):
+    """(field values, reference file or None, gallery item id or None), or one ParameterError with
+    the problems of the fields and of the reference image together."""
+    errors: dict[str, str] = {}
+    values, file, media_id = {}, None, None
+    try:
+        values = persona_clean(owner=owner, data=data, persona=persona)
+    except ParameterError as error:
+        errors.update(error.errors)
+    try:
+        file, media_id = _reference(owner, changes, persona, upload)
+    except ParameterError as error:
+        errors.update(error.errors)
+    if errors:
+        raise ParameterError(errors)
+    return values, file, media_id
+
+
 @transaction.atomic
 def persona_create(*, owner: User, data: dict, reference_upload: UploadedFile | None = None) -> Persona:
-    values = persona_clean(owner=owner, data=data)
-    file, media_id = _reference(owner, data, None, reference_upload)
+    values, file, media_id = _checked(owner, data, data, None, reference_upload)
     persona = Persona(owner=owner, reference_media_id=media_id, **values)
     _store_reference(persona, file)
     persona.save()
@@ -191,8 +208,7 @@ def persona_update(
         raise ParameterError({"non_field_errors": _("Expected a JSON object.")})
     current = {name: getattr(persona, name) for name in FIELD_DEFAULTS} if partial else {}
     merged = {**current, **data}
-    values = persona_clean(owner=persona.owner, data=merged, persona=persona)
-    file, media_id = _reference(persona.owner, data, persona, reference_upload)
+    values, file, media_id = _checked(persona.owner, merged, data, persona, reference_upload)
     for name, value in values.items():
         setattr(persona, name, value)
     persona.reference_media_id = media_id
