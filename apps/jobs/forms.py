@@ -31,6 +31,7 @@ from apps.catalog.parameters import (
     model_defaults,
     model_limits,
 )
+from apps.personas.composition import DEFAULT_FIELDS
 from apps.personas.models import Persona
 from apps.personas.selectors import persona_list
 
@@ -102,8 +103,8 @@ class PersonaSelect(ModelSelect):
 
     @staticmethod
     def persona_data(persona: Persona) -> dict:
-        defaults = {name: getattr(persona, name) for name in ("model", "seed", "width", "height", "steps")}
-        defaults.update(guidance=persona.guidance, scheduler=persona.scheduler, loras=persona.loras)
+        defaults = {name: getattr(persona, name) for name in DEFAULT_FIELDS}
+        defaults["loras"] = persona.loras
         return {
             "data-defaults": json.dumps(defaults),
             "data-template": persona.prompt_template,

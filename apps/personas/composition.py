@@ -20,7 +20,8 @@ NSFW_AVOIDING_NEGATIVE = "nsfw, nude, naked, explicit"
 DEFAULT_FIELDS = ("model", "seed", "width", "height", "steps", "guidance", "scheduler")
 
 
-def _is_set(value) -> bool:
+def is_set(value) -> bool:
+    """Whether a field holds a value: None, "" (a blank form field) and a JSON null do not."""
     return value is not None and value != ""
 
 
@@ -54,9 +55,9 @@ def loras_compose(persona_loras: list, explicit_loras) -> list:
 def persona_compose(persona: Persona, explicit: dict) -> dict:
     """The job's parameters (to validate) from the persona and the user's explicit fields, plus
     `persona`: {"id", "name"} for the job and its media to record."""
-    composed = {key: value for key, value in explicit.items() if _is_set(value)}
+    composed = {key: value for key, value in explicit.items() if is_set(value)}
     for name in DEFAULT_FIELDS:
-        if name not in composed and _is_set(getattr(persona, name)):
+        if name not in composed and is_set(getattr(persona, name)):
             composed[name] = getattr(persona, name)
     prompt, negative = explicit.get("prompt") or "", explicit.get("negative_prompt") or ""
     # Text that is not a string is left as it is for the validator to name.

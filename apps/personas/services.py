@@ -18,6 +18,7 @@ from apps.core.errors import ParameterError, SeidraError
 from apps.core.text import text_problem
 from apps.gallery.selectors import media_get_for_user
 
+from .composition import DEFAULT_FIELDS, is_set
 from .models import PROMPT_PLACEHOLDER, Persona
 from .reference_image import MAX_BYTES, reference_image_checked, reference_too_large
 
@@ -41,13 +42,8 @@ FIELD_DEFAULTS = {
     "reference_media_id": None,
     "nsfw_allowed": False,
 }
-DEFAULT_FIELDS = ("model", "seed", "width", "height", "steps", "guidance", "scheduler")
 # The validator's names for what the persona calls otherwise.
 VALIDATOR_FIELDS = {"prompt": "prompt_template", "batch_size": "width"}
-
-
-def _is_set(value) -> bool:
-    return value is not None and value != ""
 
 
 def _plain_text(data: dict, name: str, *, limit: int, errors: dict) -> str:
@@ -85,7 +81,7 @@ def _generation_defaults(data: dict, errors: dict) -> dict:
         "negative_prompt": data.get("negative_prompt") or "",
         "loras": data.get("loras") or [],
         "batch_size": 1,
-        **{name: data.get(name) for name in DEFAULT_FIELDS if _is_set(data.get(name))},
+        **{name: data.get(name) for name in DEFAULT_FIELDS if is_set(data.get(name))},
     }
     try:
         cleaned = image_parameters_clean(probe)
@@ -99,7 +95,7 @@ def _generation_defaults(data: dict, errors: dict) -> dict:
         "loras": cleaned["loras"],
     }
     for name in DEFAULT_FIELDS:
-        values[name] = cleaned[name] if _is_set(data.get(name)) else FIELD_DEFAULTS[name]
+        values[name] = cleaned[name] if is_set(data.get(name)) else FIELD_DEFAULTS[name]
     if len(values["prompt_template"]) > MAX_PROMPT_CHARS:
         errors["prompt_template"] = _("At most %(count)s characters.") % {"count": MAX_PROMPT_CHARS}
     return values
@@ -154,7 +150,7 @@ def _reference(owner: User, data: dict, persona: Persona | None, upload: Uploade
             raise ParameterError({"reference_image": reference_too_large()})
         return reference_image_checked(upload.read()), None
     media_id = data.get("reference_media_id")
-    if not _is_set(media_id):
+    if not is_set(media_id):
         return None, current
     if current is not None and str(current) == str(media_id) and persona.reference_image:
         return None, current  # the same gallery item as before: its copy is already kept
