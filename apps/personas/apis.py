@@ -5,6 +5,7 @@ every read goes through the owner-scoped selector, so another user's persona is 
 that does not exist.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -15,10 +16,11 @@ from rest_framework.views import APIView
 
 from apps.core.api_schema import ApiErrorSerializer
 from apps.core.body_fields import BodyFieldsRefusedMixin
-from apps.core.parsers import SafeJSONParser
+from apps.core.errors import ParameterError
+from apps.core.parsers import SafeJSONParser, SafeMultiPartParser
 
 from .selectors import persona_get_for_user, persona_list
-from .serializers import PersonaPageSerializer, PersonaSerializer
+from .serializers import PersonaPageSerializer, PersonaReferenceUploadSerializer, PersonaSerializer
 from .services import persona_create, persona_delete, persona_update
 
 TAG = "personas"
@@ -125,3 +127,33 @@ class PersonaDetailApi(BodyFieldsRefusedMixin, APIView):
     def delete(self, request: Request, persona_id: str) -> Response:
         persona_delete(persona=self._persona(request, persona_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PersonaReferenceApi(APIView):
+    parser_classes = [SafeMultiPartParser]
+    serializer_class = PersonaReferenceUploadSerializer  # the body's fields and the schema
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="personas_reference_update",
+        summary="Upload a persona's reference image",
+        description="Multipart, the image in the field `file`; it replaces the current reference image "
+        "(and any gallery item it was picked from).",
+        parameters=[PERSONA_ID],
+        request={"multipart/form-data": PersonaReferenceUploadSerializer},
+        responses={
+            200: PersonaSerializer,
+            400: OpenApiResponse(ApiErrorSerializer, description="No `file`, or not an image that can be read."),
+            404: NOT_FOUND,
+        },
+    )
+    def put(self, request: Request, persona_id: str) -> Response:
+        persona = persona_get_for_user(user=request.user, persona_id=persona_id)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ParameterError({"file": _("Send the image in the multipart field `file`.")})
+        try:
+            persona = persona_update(persona=persona, data={}, reference_upload=upload)
+        except ParameterError as error:  # the service names the persona's field; this endpoint calls it `file`
+            raise ParameterError({"file": error.errors.get("reference_image", str(error))}) from None
+        return Response(PersonaSerializer(persona).data)

@@ -97,3 +97,9 @@ class PersonaPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = PersonaSerializer(many=True)
+
+
+class PersonaReferenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="A JPEG, PNG or WebP image (checked by its content), at most 10 MB and 4096 x 4096 pixels."
+    )

@@ -148,3 +148,28 @@ def test_the_schema_documents_personas_and_the_generation_persona_field(catalog)
     assert generation["properties"]["persona"]["format"] == "uuid"
     fields = schema["components"]["schemas"]["Persona"]["properties"]
     assert set(MIRA) | {"id", "reference_image", "reference_media_id", "created", "updated"} <= set(fields)
+
+
+@pytest.mark.django_db
+def test_a_reference_image_upload_is_checked_and_owner_only(catalog, alice, bob):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .conftest import png_bytes
+
+    client, schema = client_for(alice), served_schema()
+    mira = client.post(LIST, MIRA, format="json").json()
+    path = f"{detail(mira['id'])}/reference-image"
+    refused = client.put(path, {"file": SimpleUploadedFile("a.png", b"not an image")}, format="multipart")
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"file": ["This file is not an image that can be read (JPEG, PNG or WebP)."]}
+    assert_matches_schema(schema, "/api/personas/{persona_id}/reference-image", "put", refused)
+    assert client.put(path, {}, format="multipart").json()["errors"] == {
+        "file": ["Send the image in the multipart field `file`."]
+    }
+    thief = client_for(bob).put(path, {"file": SimpleUploadedFile("a.png", png_bytes())}, format="multipart")
+    assert thief.status_code == 404
+    stored = client.put(path, {"file": SimpleUploadedFile("a.png", png_bytes(kind="JPEG"))}, format="multipart")
+    assert stored.status_code == 200, stored.json()
+    assert_matches_schema(schema, "/api/personas/{persona_id}/reference-image", "put", stored)
+    assert stored.json()["reference_image"] == f"/personas/{mira['id']}/reference"
+    assert Persona.objects.get(pk=mira["id"]).reference_image.name.endswith(".jpg")
