@@ -137,3 +137,11 @@ def test_the_create_page_offers_my_personas_and_composes_on_submit(catalog, alic
     assert job.parameters["persona"] == {"id": str(mira.id), "name": "Mira"}
     refused = client.post("/create/", {**fields, "persona": str(theirs.id)})
     assert refused.status_code == 400 and "No such persona among yours." in refused.content.decode()
+
+
+@pytest.mark.django_db
+def test_staff_can_look_personas_up_in_the_admin(catalog, alice, user_factory):
+    persona_create(owner=alice, data={"name": "Mira"})
+    user_factory("staff", PASSWORD, is_staff=True, is_superuser=True)
+    page = signed_in("staff").get("/admin/personas/persona/")
+    assert page.status_code == 200 and "Mira" in page.content.decode()
