@@ -5,12 +5,15 @@ seed for a random one); every check of a value is made by apps.catalog.parameter
 the API uses too, and its errors are put back next to the field they name.
 """
 
+import json
+
 from django import forms
 from django.conf import settings
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.models import User
 from apps.catalog.models import InstalledLora, InstalledModel
 from apps.catalog.parameters import (
     BATCH_RANGE,
@@ -25,11 +28,15 @@ from apps.catalog.parameters import (
     WIDEST_SIDES,
     WIDEST_STEPS,
     ParameterError,
-    image_parameters_clean,
     model_defaults,
     model_limits,
     scheduler_lookup,
 )
+from apps.personas.composition import DEFAULT_FIELDS
+from apps.personas.models import Persona
+from apps.personas.selectors import persona_list
+
+from .parameters import job_parameters_clean
 
 CUSTOM_SIZE = "custom"
 LORA_WEIGHT_PREFIX = "lora_weight:"
@@ -91,7 +98,31 @@ class ModelSelect(forms.Select):
         return option
 
 
+class PersonaSelect(ModelSelect):
+    """Each persona option carries its defaults (data-defaults, JSON) and its template and negative
+    prompt, which static/js/job-form.js puts into the form's fields and shows; the server composes."""
+
+    @staticmethod
+    def persona_data(persona: Persona) -> dict:
+        defaults = {name: getattr(persona, name) for name in DEFAULT_FIELDS}
+        defaults["loras"] = persona.loras
+        return {
+            "data-defaults": json.dumps(defaults),
+            "data-template": persona.prompt_template,
+            "data-negative": persona.negative_prompt,
+        }
+
+
 class ImageJobForm(forms.Form):
+    persona = forms.CharField(
+        label=_("Persona"),
+        required=False,
+        widget=PersonaSelect,
+        help_text=_(
+            "Its template wraps your prompt (at {prompt}, or after it), its negative prompt comes before yours "
+            "and its LoRAs always apply (a weight of 0 turns one off). The fields below start on its defaults."
+        ),
+    )
     prompt = forms.CharField(
         label=_("Prompt"), required=False, widget=forms.Textarea(attrs={"rows": 3, "autofocus": True})
     )
@@ -116,11 +147,23 @@ class ImageJobForm(forms.Form):
     batch_size = forms.CharField(label=_("Images"), required=False, widget=_number_input(*BATCH_RANGE, 1))
 
     def __init__(
-        self, *args, models: list[InstalledModel], loras: list[InstalledLora], default_model: str, **kwargs
+        self,
+        *args,
+        models: list[InstalledModel],
+        loras: list[InstalledLora],
+        default_model: str,
+        owner: User,
+        **kwargs,
     ) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.owner = owner
         self.installed_loras = loras
+        personas = list(persona_list(owner=owner))
+        self.fields["persona"].widget.choices = [("", _("None")), *((str(p.id), p.name) for p in personas)]
+        self.fields["persona"].widget.option_data = {str(p.id): PersonaSelect.persona_data(p) for p in personas}
+        if not self.is_bound and self.initial.get("persona"):  # ?persona=: its defaults go in on load
+            self.fields["persona"].widget.attrs["data-prefill"] = "1"
         self.fields["model"].widget.choices = [(model.name, self._model_label(model)) for model in models]
         self.fields["model"].widget.option_data = {model.name: self._limits_data(model) for model in models}
         self.fields["scheduler"].widget.choices = list(SCHEDULERS.items())
@@ -262,10 +305,14 @@ class ImageJobForm(forms.Form):
             "seed": cleaned.get("seed") or "",
             "batch_size": cleaned.get("batch_size"),
         }
+        if cleaned.get("persona"):  # the posted fields are the explicit ones: the server composes
+            data["persona"] = cleaned["persona"]
         try:
-            cleaned["parameters"] = image_parameters_clean(data)
+            job_parameters_clean(owner=self.owner, data=data)
         except ParameterError as error:
             self.add_parameter_errors(error)
+        # What the page asked for: job_create composes and validates it (again, as the catalog may change).
+        cleaned["parameters"] = data
         return cleaned
 
     def add_parameter_errors(self, error: ParameterError) -> None:

@@ -93,6 +93,13 @@ class ImageGenerationSerializer(serializers.Serializer):
     batch_size = serializers.IntegerField(
         default=DEFAULTS["batch_size"], min_value=BATCH_RANGE[0], max_value=BATCH_RANGE[1]
     )
+    persona = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="One of your personas (GET /api/personas): its template, negative prompt, LoRAs and defaults "
+        "compose the job's parameters, the fields you send win (README, Personas). The job's `parameters` "
+        "hold the composed prompt and `persona` {id, name}.",
+    )
 
 
 class JobOutputSerializer(serializers.Serializer):

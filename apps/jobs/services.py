@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
-from apps.catalog.parameters import image_parameters_clean
 from apps.core.errors import SeidraError
 from apps.notifications.models import NotificationLevel
 from apps.notifications.services import notification_create
@@ -24,6 +23,7 @@ from apps.notifications.services import notification_create
 from . import queueing
 from .events import EVENT_FINISHED, EVENT_QUEUED, EVENT_STARTED, job_event_send, job_state, queue_changed_send
 from .models import Job, JobKind, JobStatus, RetrySeed
+from .parameters import job_parameters_clean
 from .selectors import job_queue_places, job_seed_used
 
 logger = logging.getLogger(__name__)
@@ -75,13 +75,13 @@ def _check_queue_limit(owner: User) -> None:
 
 @transaction.atomic
 def job_create(*, owner: User, kind: str = JobKind.IMAGE, parameters: dict) -> Job:
-    """Validate (ParameterError names the bad fields), save QUEUED, enqueue once committed."""
+    """Validate (ParameterError names the bad fields; `persona` composes first), save QUEUED, enqueue once committed."""
     if kind != JobKind.IMAGE:
         raise SeidraError(_("Only image jobs can be submitted on this server for now."), status=400)
     # Lock the owner's row so two simultaneous submits cannot both pass the limit.
     User.objects.select_for_update().filter(pk=owner.pk).first()
     _check_queue_limit(owner)
-    cleaned = image_parameters_clean(parameters)
+    cleaned = job_parameters_clean(owner=owner, data=parameters)  # a persona composes first
     job = Job.objects.create(owner=owner, kind=kind, parameters=cleaned, total_steps=cleaned["steps"])
     transaction.on_commit(lambda: _enqueue(job))
     return job

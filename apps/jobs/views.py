@@ -82,10 +82,12 @@ def job_create_page(request: HttpRequest) -> HttpResponse:
     loras = list(lora_list())
     form = ImageJobForm(
         request.POST if request.method == "POST" else None,
-        initial=_remix_initial(request, models, loras),
+        # ?remix= fills it from an image (its prompt is already composed: no persona), ?persona= picks one.
+        initial={"persona": request.GET.get("persona", ""), **_remix_initial(request, models, loras)},
         models=models,
         loras=loras,
         default_model=default_model_name(),
+        owner=request.user,
     )
     job, status, retry_headers = None, 200, {}
     if request.method == "POST":

@@ -127,3 +127,80 @@
   document.addEventListener("DOMContentLoaded", rememberModel);
   document.addEventListener("htmx:afterSettle", rememberModel);
 })();
+
+// Persona: choosing one puts its defaults (data-defaults on its <option>, JSON) into the form's
+// fields, where the user sees and can change them, and shows its template and negative prompt; the
+// server composes them with the posted fields (apps/personas/composition.py). "None" leaves the
+// fields as they are. On a first load with ?persona= (data-prefill) the defaults are put in too.
+(function () {
+  "use strict";
+
+  function setValue(form, selector, value) {
+    var input = form.querySelector(selector);
+    if (input && value !== null && value !== undefined && value !== "") input.value = value;
+  }
+
+  function showSummary(form) {
+    var select = form.querySelector("#id_persona");
+    var summary = form.querySelector("#persona-summary");
+    if (!select || !summary) return;
+    var option = select.selectedOptions[0];
+    var chosen = option && option.value;
+    summary.hidden = !chosen;
+    if (!chosen) return;
+    summary.querySelector('[data-persona-part="template"]').textContent = option.dataset.template || "—";
+    summary.querySelector('[data-persona-part="negative"]').textContent = option.dataset.negative || "—";
+  }
+
+  function fill(form) {
+    var select = form.querySelector("#id_persona");
+    var option = select && select.selectedOptions[0];
+    if (!option || !option.value || !option.dataset.defaults) return;
+    var defaults = JSON.parse(option.dataset.defaults);
+    var model = form.querySelector("#id_model");
+    if (model && defaults.model && model.querySelector('option[value="' + CSS.escape(defaults.model) + '"]')) {
+      model.value = defaults.model;
+      model.dispatchEvent(new Event("change", { bubbles: true }));  // its limits and defaults follow
+    }
+    if (defaults.width || defaults.height) {
+      var width = defaults.width || form.querySelector("#id_width").value;
+      var height = defaults.height || form.querySelector("#id_height").value;
+      setValue(form, "#id_width", width);
+      setValue(form, "#id_height", height);
+      var size = form.querySelector("#id_size");
+      var preset = size.querySelector('option[value="' + width + "x" + height + '"]:not([disabled])');
+      size.value = preset ? preset.value : "custom";
+    }
+    setValue(form, "#id_steps", defaults.steps);
+    setValue(form, "#id_guidance", defaults.guidance);
+    setValue(form, "#id_scheduler", defaults.scheduler);
+    setValue(form, "#id_seed", defaults.seed);
+    (defaults.loras || []).forEach(function (lora) {
+      var box = form.querySelector('input[name="loras"][value="' + CSS.escape(lora.name) + '"]');
+      if (!box) return;
+      box.checked = true;
+      var weight = form.querySelector('input[name="lora_weight:' + CSS.escape(lora.name) + '"]');
+      if (!weight) return;
+      weight.value = lora.weight;
+      var output = weight.dataset.output && document.getElementById(weight.dataset.output);
+      if (output) output.textContent = weight.value;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "id_persona" || !event.target.form) return;
+    fill(event.target.form);
+    showSummary(event.target.form);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("create-form");
+    if (!form) return;
+    var select = form.querySelector("#id_persona");
+    if (select && select.dataset.prefill) fill(form);
+    showSummary(form);
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var form = document.getElementById("create-form");
+    if (form) showSummary(form);
+  });
+})();
