@@ -1,8 +1,7 @@
 """The navigation's pages (`pages:` URL names): home and one page per section.
 
 Project wiring, not an app's: the pages come from several feature apps, which apps.core may not
-import. A section whose feature has not landed yet shows core's honest empty state
-(apps/core/views.py SECTIONS).
+import. The order is the navigation's (templates/_nav-links.html).
 """
 
 from django.urls import path
@@ -16,7 +15,7 @@ from apps.personas.views import persona_list_page
 
 app_name = "pages"
 
-BUILT_SECTIONS = {
+SECTIONS = {
     "create": job_create_page,
     "jobs": job_list_page,
     "gallery": gallery_page,
@@ -27,10 +26,5 @@ BUILT_SECTIONS = {
 urlpatterns = [
     path("", home_page, name="home"),
     path("favicon.ico", core_views.favicon, name="favicon"),
-    *[
-        path(f"{name}/", BUILT_SECTIONS[name], name=name)
-        if name in BUILT_SECTIONS
-        else path(f"{name}/", core_views.section, {"name": name}, name=name)
-        for name in core_views.SECTIONS
-    ],
+    *[path(f"{name}/", view, name=name) for name, view in SECTIONS.items()],
 ]

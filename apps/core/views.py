@@ -1,34 +1,9 @@
-"""Shell pages: the sections that later features build, with an honest empty state until then, and the
-error pages. The home page composes the feature apps: apps/home."""
+"""The error pages and the favicon. The navigation's pages come from the feature apps
+(seidra/page_urls.py); the home page composes them (apps/home)."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
-from django.utils.translation import gettext_lazy as _
-
-# Each navigation section. Sections whose feature has landed have their own page (seidra/page_urls.py);
-# the others show their empty state until then.
-SECTIONS = {
-    "create": {"title": _("Create"), "heading": _("Create new artwork")},
-    "jobs": {"title": _("Jobs"), "heading": _("Jobs")},
-    "gallery": {
-        "title": _("Gallery"),
-        "heading": _("Gallery"),
-        "empty": _("Your gallery is empty. Generated images and videos will appear here."),
-    },
-    "personas": {
-        "title": _("Personas"),
-        "heading": _("Personas"),
-        "empty": _("No personas yet. Reusable characters and styles will be managed here."),
-    },
-    "models": {"title": _("Models"), "heading": _("Models")},
-}
-
-
-@login_required
-def section(request: HttpRequest, *, name: str) -> HttpResponse:
-    return render(request, "core/section.html", {"section": SECTIONS[name], "section_name": name})
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
