@@ -34,6 +34,17 @@ def media_get_for_user(*, user: User, media_id) -> Media:
     return media
 
 
+def media_get_for_viewing(*, user: User, media_id) -> Media:
+    """A media item whose file and thumbnails the user may see: their own, or anyone's for staff
+    (moderation). The one rule of the file URLs, pages and API alike; anyone else gets the 404 of a
+    media item that does not exist."""
+    pk = _parsed_id(media_id)
+    media = Media.objects.filter(pk=pk).first() if pk else None
+    if media is None or not (media.owner_id == user.pk or user.is_staff):
+        raise SeidraError(_("No such image."), status=404)
+    return media
+
+
 def media_visible_to(*, user: User) -> QuerySet[Media]:
     """The media a user's lists show: their own, less those a moderator hid, less flagged ones if
     they chose to hide them (a moderator's approval clears the flag for display)."""
