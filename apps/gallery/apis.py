@@ -74,7 +74,7 @@ class MediaListApi(APIView):
     def get(self, request: Request) -> Response:
         filters = gallery_filters_from_query(request.query_params)
         if filters.problems:
-            raise ValidationError(filters.problems)
+            raise ValidationError({name: [message] for name, message in filters.problems.items()})
         paginator = MediaPagination()
         page = paginator.paginate_queryset(media_list(user=request.user, filters=filters), request, view=self)
         return paginator.get_paginated_response(MediaSerializer(page, many=True).data)

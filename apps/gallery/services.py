@@ -88,17 +88,17 @@ def _files_of(media: Media) -> list[str]:
     return ([media.file.name] if media.file.name else []) + thumbnail_names(media)
 
 
-def _files_delete_on_commit(media_items: Iterable[Media]) -> None:
+def _files_delete_on_commit(names: list[str]) -> None:
     """Delete the files once the rows' deletion is committed (a rolled-back delete keeps them)."""
-    names = [name for media in media_items for name in _files_of(media)]
     storage = Media._meta.get_field("file").storage
     transaction.on_commit(lambda: [storage.delete(name) for name in names])
 
 
 def media_delete(*, media: Media) -> None:
     """The row, its file and thumbnails. The job it came from stays."""
+    names = _files_of(media)  # before the delete, which clears the id the thumbnails' names hold
     media.delete()
-    _files_delete_on_commit([media])
+    _files_delete_on_commit(names)
 
 
 # --- Storage quota ---------------------------------------------------------------------------------
@@ -181,8 +181,9 @@ def _owned(owner: User, ids: Iterable) -> QuerySet[Media]:
 def media_bulk_delete(*, owner: User, ids: Iterable) -> int:
     """Delete the owner's media among `ids` (files and thumbnails too); returns how many went."""
     doomed = list(_owned(owner, ids).only("id", "owner_id", "file"))
+    names = [name for media in doomed for name in _files_of(media)]
     Media.objects.filter(pk__in=[media.pk for media in doomed]).delete()
-    _files_delete_on_commit(doomed)
+    _files_delete_on_commit(names)
     return len(doomed)
 
 
