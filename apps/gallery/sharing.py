@@ -3,8 +3,8 @@
 The URL carries a token signed with django.core.signing (its own salt) that names the ShareLink row
 and the moment it was made. A link works while all of these hold: the signature is good, it is
 younger than SEIDRA_SHARE_LINK_DAYS (signing's max_age), the row exists, it is before the row's
-`expires` and the row is not revoked. The token is the same each time it is shown (it is signed
-with the row's creation time), so the owner can copy the link again later.
+`expires`, the row is not revoked and no moderator hid the media. The token is the same each time
+it is shown (it is signed with the row's creation time), so the owner can copy the link again later.
 
 What a visitor sees is the image and its prompt: the file they get has its text chunks (all the
 parameters, the job, the persona) taken out.
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.core.errors import SeidraError
 
-from .models import Media, ShareLink
+from .models import Media, ModerationState, ShareLink
 
 SALT = "seidra.gallery.share-link"
 MAX_ACTIVE_LINKS = 20  # per media item: a few people to send it to, not a mailing list
@@ -66,6 +66,8 @@ def share_link_resolve(token: str) -> ShareLink:
         raise _invalid() from error
     link = ShareLink.objects.select_related("media").filter(pk=value).first()  # our own signed hex id
     if link is None or link.revoked is not None or link.expires <= timezone.now():
+        raise _invalid()
+    if link.media.moderation == ModerationState.HIDDEN:  # a moderator took it down: its links stop too
         raise _invalid()
     return link
 

@@ -9,7 +9,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
 
-from apps.gallery.models import ShareLink
+from apps.gallery.models import Media, ModerationState, ShareLink
 from apps.gallery.png_metadata import png_parameters_read
 from apps.gallery.sharing import share_link_create, share_link_url
 from tests.support.auth import log_in
@@ -104,6 +104,14 @@ def test_a_token_older_than_the_share_link_days_is_refused_even_if_the_row_says_
     assert_refused(url)
     settings.SEIDRA_SHARE_LINK_DAYS = 9
     assert Client().get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_link_to_media_a_moderator_hid_is_refused(alice):
+    media = stored_media(alice)
+    url = share_link_url(share_link_create(media=media, user=alice))
+    Media.objects.filter(pk=media.pk).update(moderation=ModerationState.HIDDEN)
+    assert_refused(url)
 
 
 @pytest.mark.django_db
