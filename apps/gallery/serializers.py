@@ -6,15 +6,7 @@ from rest_framework import serializers
 
 from .models import Media, MediaKind
 from .services import MAX_TAG_CHARS, MAX_TAGS
-from .thumbnails import MAKERS, thumbnail_sizes
-
-
-def media_thumbnail_urls(media: Media) -> dict[str, str]:
-    """Width -> URL of each thumbnail; none for a kind that has no thumbnails yet."""
-    if media.kind not in MAKERS:
-        return {}
-    base = reverse("gallery:media-thumbnail", args=[media.pk])
-    return {str(size): f"{base}?size={size}" for size in thumbnail_sizes()}
+from .thumbnails import thumbnail_urls
 
 
 class MediaPersonaSerializer(serializers.Serializer):
@@ -47,7 +39,7 @@ class MediaSerializer(serializers.Serializer):
             "id": str(media.pk),
             "kind": media.kind,
             "url": reverse("gallery:media-file", args=[media.pk]),
-            "thumbnails": media_thumbnail_urls(media),
+            "thumbnails": {str(size): url for size, url in thumbnail_urls(media).items()},
             "width": media.width,
             "height": media.height,
             "file_size": media.file_size,

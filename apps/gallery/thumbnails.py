@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from PIL import Image
 
@@ -31,6 +32,14 @@ def thumbnail_sizes() -> tuple[int, ...]:
 def thumbnail_name(media: Media, size: int) -> str:
     """The storage name of one thumbnail: from the owner, the id and the width only (the one path rule)."""
     return f"thumbnails/{media.owner_id}/{media.pk}-{size}.webp"
+
+
+def thumbnail_urls(media: Media) -> dict[int, str]:
+    """Width -> URL of each thumbnail (the owner-or-staff view); empty for a kind without thumbnails yet."""
+    if media.kind not in MAKERS:
+        return {}
+    base = reverse("gallery:media-thumbnail", args=[media.pk])
+    return {size: f"{base}?size={size}" for size in thumbnail_sizes()}
 
 
 def thumbnail_names(media: Media) -> list[str]:

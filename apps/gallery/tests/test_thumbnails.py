@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
+from django.template import Context, Template
 from django.utils import timezone
 from PIL import Image
 
@@ -109,3 +110,13 @@ def test_a_real_worker_job_stores_its_images_with_their_thumbnails(tiny_model, u
     for media in outputs:
         assert size_of(on_disk(media, thumbnail_name(media, 256))) == (64, 96)
         assert size_of(on_disk(media, thumbnail_name(media, 768))) == (64, 96)
+
+
+@pytest.mark.django_db
+def test_templates_get_thumbnail_urls_and_a_srcset(user_factory):
+    media = stored_media(user_factory("alice"))
+    html = Template(
+        '{% load media_files %}<img src="{% thumbnail_url media 768 %}" srcset="{% thumbnail_srcset media %}">'
+    ).render(Context({"media": media}))
+    base = f"/media/{media.pk}/thumbnail?size="
+    assert html == f'<img src="{base}768" srcset="{base}256 256w, {base}768 768w">'
