@@ -42,6 +42,12 @@ def thumbnail_urls(media: Media) -> dict[int, str]:
     return {size: f"{base}?size={size}" for size in thumbnail_sizes()}
 
 
+def thumbnail_url(media: Media, size: int = 0) -> str:
+    """The URL of the thumbnail of `size` (the smallest when 0 or not a size); "" for a kind without any."""
+    urls = thumbnail_urls(media)
+    return urls.get(size, urls[min(urls)]) if urls else ""
+
+
 def thumbnail_names(media: Media) -> list[str]:
     """Every thumbnail a media item may have (to delete them with it)."""
     return [thumbnail_name(media, size) for size in thumbnail_sizes()]

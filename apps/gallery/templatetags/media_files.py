@@ -4,7 +4,7 @@ Both are empty for a kind without thumbnails yet (videos, audio): the template s
 
 from django import template
 
-from ..thumbnails import thumbnail_urls
+from .. import thumbnails
 
 register = template.Library()
 
@@ -12,11 +12,10 @@ register = template.Library()
 @register.simple_tag
 def thumbnail_url(media, size: int = 0) -> str:
     """The thumbnail of `size`, or the smallest when `size` is 0 or not one of the sizes."""
-    urls = thumbnail_urls(media)
-    return urls.get(int(size), urls[min(urls)]) if urls else ""
+    return thumbnails.thumbnail_url(media, int(size))
 
 
 @register.simple_tag
 def thumbnail_srcset(media) -> str:
     """Every thumbnail with its width, for `srcset` (the browser picks by the `sizes` it is given)."""
-    return ", ".join(f"{url} {size}w" for size, url in thumbnail_urls(media).items())
+    return ", ".join(f"{url} {size}w" for size, url in thumbnails.thumbnail_urls(media).items())

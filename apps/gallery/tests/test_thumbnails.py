@@ -16,7 +16,7 @@ from apps.jobs.models import Job
 from apps.jobs.services import job_create
 from tests.support.workers import burst_worker_run
 
-from .helpers import BROWSER_NAVIGATION, bearer, stored_media
+from .helpers import BROWSER_NAVIGATION, api_client_for, bearer, stored_media
 
 
 def on_disk(media: Media, name: str) -> Path:
@@ -110,6 +110,11 @@ def test_a_real_worker_job_stores_its_images_with_their_thumbnails(tiny_model, u
     for media in outputs:
         assert size_of(on_disk(media, thumbnail_name(media, 256))) == (64, 96)
         assert size_of(on_disk(media, thumbnail_name(media, 768))) == (64, 96)
+    # The job's outputs name them, for lists.
+    client = api_client_for(alice)
+    [first, _second] = client.get(f"/api/jobs/{job.pk}").json()["outputs"]
+    assert first["thumbnail"] == f"/media/{outputs[0].pk}/thumbnail?size=256"
+    assert client.get(first["thumbnail"])["Content-Type"] == "image/webp"
 
 
 @pytest.mark.django_db
