@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/", include("apps.notifications.urls")),
     path("jobs/", include("apps.jobs.urls")),
     path("media/", include("apps.gallery.urls")),
+    path("s/", include("apps.gallery.share_urls")),  # share links: public, outside /media/
     path("personas/", include("apps.personas.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("seidra.api_urls")),

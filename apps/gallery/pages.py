@@ -40,10 +40,11 @@ from .selectors import (
     media_storage_used,
 )
 from .services import (
+    media_bulk_delete,
+    media_bulk_favourite_set,
+    media_bulk_tag_add,
     media_delete,
-    media_delete_many,
     media_favourite_set,
-    media_tag_add,
     media_tags_clean,
     media_tags_set,
 )
@@ -164,8 +165,7 @@ def _lightbox_answer(request: HttpRequest, media: Media, *, status: int = 200, *
 @require_POST
 def media_favourite_view(request: HttpRequest, media_id) -> HttpResponse:
     media = _owned_or_404(request, media_id)
-    media_favourite_set(owner=request.user, media_ids=[media.id], favourite=request.POST.get("favourite") == "1")
-    media.refresh_from_db(fields=["favourite"])
+    media = media_favourite_set(media=media, favourite=request.POST.get("favourite") == "1")
     return _lightbox_answer(request, media)
 
 
@@ -174,7 +174,7 @@ def media_favourite_view(request: HttpRequest, media_id) -> HttpResponse:
 def media_tags_view(request: HttpRequest, media_id) -> HttpResponse:
     media = _owned_or_404(request, media_id)
     try:
-        media = media_tags_set(media=media, tags=media_tags_clean(request.POST.get("tags", "")))
+        media = media_tags_set(media=media, tags=request.POST.get("tags", "").split(","))  # comma-separated
     except ParameterError as error:
         if not request.htmx:
             messages.error(request, error.errors["tags"])
@@ -228,16 +228,16 @@ def _bulk_run(request: HttpRequest, action: str) -> tuple[str, list[Media], list
         raise SeidraError(_("Select at least one of your items first."), status=404)
     ids = [item.id for item in media]
     if action == "delete":
-        return _bulk_message(action, media_delete_many(owner=request.user, media_ids=ids)), [], ids
+        return _bulk_message(action, media_bulk_delete(owner=request.user, ids=ids)), [], ids
     tag = ""
     if action == "tag":
         tags = media_tags_clean([request.POST.get("tag", "")])
         if not tags:
             raise SeidraError(_("Type the tag to add."))
         tag = tags[0]
-        count = media_tag_add(owner=request.user, media_ids=ids, tag=tag)
+        count = media_bulk_tag_add(owner=request.user, ids=ids, tag=tag)
     else:
-        count = media_favourite_set(owner=request.user, media_ids=ids, favourite=action == "favourite")
+        count = media_bulk_favourite_set(owner=request.user, ids=ids, favourite=action == "favourite")
     cells = list(Media.objects.filter(pk__in=ids).order_by(*GRID_ORDER))
     return _bulk_message(action, count, tag), cells, []
 

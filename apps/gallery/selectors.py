@@ -35,6 +35,17 @@ def media_get_for_user(*, user: User, media_id) -> Media:
     return media
 
 
+def media_get_for_viewing(*, user: User, media_id) -> Media:
+    """A media item whose file and thumbnails the user may see: their own, or anyone's for staff
+    (moderation). The one rule of the file URLs, pages and API alike; anyone else gets the 404 of a
+    media item that does not exist."""
+    pk = _parsed_id(media_id)
+    media = Media.objects.filter(pk=pk).first() if pk else None
+    if media is None or not (media.owner_id == user.pk or user.is_staff):
+        raise SeidraError(_("No such image."), status=404)
+    return media
+
+
 def media_visible_to(*, user: User) -> QuerySet[Media]:
     """The media a user's lists show: their own, less those a moderator hid, less flagged ones if
     they chose to hide them (a moderator's approval clears the flag for display)."""
@@ -142,14 +153,14 @@ def media_neighbours(*, user: User, media: Media, filters: GalleryFilters) -> tu
     return previous, following
 
 
-MAX_SELECTION = 500  # ids in one bulk action or ZIP: one bounded IN (...) query
+MAX_SELECTION = 1000  # ids in one bulk action or ZIP: one bounded IN (...) query; a script should page
 
 
 def media_ids_bounded(media_ids) -> list[uuid.UUID]:
     """Selected ids as UUIDs, malformed ones dropped; more than MAX_SELECTION is refused."""
     media_ids = list(media_ids)
     if len(media_ids) > MAX_SELECTION:
-        raise SeidraError(_("Select at most %(count)s items at once.") % {"count": MAX_SELECTION})
+        raise SeidraError(_("Select at most %(count)s items at once.") % {"count": MAX_SELECTION}, status=400)
     return [pk for pk in map(_parsed_id, media_ids) if pk]
 
 

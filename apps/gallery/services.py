@@ -1,5 +1,8 @@
-"""Writes on media: outputs of a job, stored once, with their parameters inside the file."""
+"""Writes on media: outputs of a job, stored once with their parameters inside the file and their
+thumbnails beside it; the owner's marks (favourite, tags), one by one or in bulk; deletion."""
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -10,11 +13,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image
 
-from apps.core.errors import ParameterError
+from apps.accounts.models import User
+from apps.core.errors import ParameterError, SeidraError
 
 from .models import Media, MediaKind
 from .png_metadata import png_with_parameters
-from .selectors import media_ids_bounded
+from .selectors import media_ids_bounded, media_storage_used
+from .thumbnails import thumbnail_names, thumbnails_make
+
+logger = logging.getLogger(__name__)
+
+MAX_TAGS = 20
+MAX_TAG_CHARS = 40
+# Retry-After of the "storage full" 429: a hint only, since space frees when the user deletes media.
+STORAGE_FULL_RETRY_AFTER = 3600
 
 
 @dataclass(frozen=True)
@@ -62,77 +74,124 @@ def media_store_image(
     media.file.save(f"{job.id}-{index}.png", ContentFile(data), save=False)
     media.file_size = len(data)
     media.save()
+    try:
+        thumbnails_make(media=media, image=image)
+    except Exception:  # a cache: the first request for a missing one makes it
+        logger.warning("thumbnails of media %s not made; the first request makes them", media.pk, exc_info=True)
     return media
 
 
 def _files_of(media: Media) -> list[str]:
-    """Every stored file of a media item: the original (thumbnails are added by apps.gallery.thumbnails)."""
-    return [media.file.name] if media.file.name else []
+    """Every stored file of a media item: the original and its thumbnails."""
+    return ([media.file.name] if media.file.name else []) + thumbnail_names(media)
 
 
-def media_delete(*, media: Media) -> None:
-    """The row, then its files once the deletion is committed (a rolled-back delete keeps them)."""
-    names, storage = _files_of(media), media.file.storage
-    media.delete()
+def _files_delete_on_commit(names: list[str]) -> None:
+    """Delete the files once the rows' deletion is committed (a rolled-back delete keeps them)."""
+    storage = Media._meta.get_field("file").storage
     transaction.on_commit(lambda: [storage.delete(name) for name in names])
 
 
-# --- The owner's marks and deletions (the gallery page's lightbox and selection) -----------------------
+def media_delete(*, media: Media) -> None:
+    """The row, its file and thumbnails. The job it came from stays."""
+    names = _files_of(media)  # before the delete, which clears the id the thumbnails' names hold
+    media.delete()
+    _files_delete_on_commit(names)
 
-MAX_TAGS = 20
-MAX_TAG_CHARS = 40
+
+# --- Storage quota ---------------------------------------------------------------------------------
 
 
-def media_tags_clean(raw: str | list) -> list[str]:
-    """Tags as stored: trimmed, inner spaces collapsed, no duplicates (case-insensitive), in the given order.
+def media_storage_quota_check(*, owner: User) -> None:
+    """SeidraError 429 once the owner's files reach SEIDRA_USER_STORAGE_QUOTA_MB (unset: no quota).
+    Called before a job is created: the job's images would only add to it."""
+    quota_mb = settings.SEIDRA_USER_STORAGE_QUOTA_MB
+    if quota_mb is None:
+        return
+    used = media_storage_used(owner=owner)
+    if used >= quota_mb * 1024 * 1024:
+        message = _(
+            "Your storage is full: your images use %(used)s MB of your %(quota)s MB. "
+            "Delete some in the Gallery to make room for new jobs."
+        ) % {"used": f"{used / 1024 / 1024:.1f}", "quota": quota_mb}
+        raise SeidraError(message, status=429, retry_after=STORAGE_FULL_RETRY_AFTER)
 
-    `raw` is a comma-separated string (a form field) or a list (the API)."""
-    parts = raw.split(",") if isinstance(raw, str) else raw
-    tags: list[str] = []
-    for part in parts:
-        tag = " ".join(str(part).split())
-        if not tag or tag.casefold() in (kept.casefold() for kept in tags):
+
+# --- Marks: favourite and tags ---------------------------------------------------------------------
+
+
+def media_tags_clean(tags) -> list[str]:
+    """Tags as stored: trimmed, inner spaces collapsed, empty ones and repeats (ignoring case) dropped.
+
+    ParameterError on `tags` for anything but a list of short strings, or too many of them.
+    """
+    if not isinstance(tags, list | tuple):
+        raise ParameterError({"tags": _("Expected a list of tags.")})
+    cleaned: list[str] = []
+    seen: set[str] = set()
+    for tag in tags:
+        if not isinstance(tag, str) or "\x00" in tag:
+            raise ParameterError({"tags": _("Each tag must be text.")})
+        tag = " ".join(tag.split())
+        if not tag:
             continue
-        if len(tag) > MAX_TAG_CHARS or "\x00" in tag:
-            raise ParameterError({"tags": _("A tag has at most %(count)s characters.") % {"count": MAX_TAG_CHARS}})
-        tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise ParameterError({"tags": _("At most %(count)s tags per item.") % {"count": MAX_TAGS}})
-    return tags
+        if len(tag) > MAX_TAG_CHARS:
+            message = _("A tag has at most %(count)s characters: %(tag)s") % {"count": MAX_TAG_CHARS, "tag": tag}
+            raise ParameterError({"tags": message})
+        if tag.casefold() not in seen:
+            seen.add(tag.casefold())
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ParameterError({"tags": _("At most %(count)s tags per image.") % {"count": MAX_TAGS}})
+    return cleaned
 
 
-def _owned(*, owner, media_ids) -> QuerySet[Media]:
-    return Media.objects.filter(owner=owner, pk__in=media_ids_bounded(media_ids))
+def media_favourite_set(*, media: Media, favourite: bool) -> Media:
+    media.favourite = bool(favourite)
+    media.save(update_fields=["favourite"])
+    return media
 
 
-@transaction.atomic
-def media_favourite_set(*, owner, media_ids, favourite: bool) -> int:
-    """Mark or unmark the owner's media among `media_ids` (others' ids are ignored); how many matched."""
-    return _owned(owner=owner, media_ids=media_ids).update(favourite=favourite)
-
-
-@transaction.atomic
-def media_tags_set(*, media: Media, tags: list[str]) -> Media:
-    """Replace one item's tags (already cleaned by media_tags_clean)."""
-    media.tags = tags
+def media_tags_set(*, media: Media, tags) -> Media:
+    """Replace the media's tags (media_tags_clean says what is accepted)."""
+    media.tags = media_tags_clean(tags)
     media.save(update_fields=["tags"])
     return media
 
 
-@transaction.atomic
-def media_tag_add(*, owner, media_ids, tag: str) -> int:
-    """Add one tag to each of the owner's media among `media_ids`; how many matched."""
-    media = list(_owned(owner=owner, media_ids=media_ids).only("id", "tags"))
-    for item in media:
-        item.tags = media_tags_clean([*item.tags, tag])
-    Media.objects.bulk_update(media, ["tags"])
-    return len(media)
+# --- Bulk: a selection of the owner's media ---------------------------------------------------------
+
+
+def _owned(owner: User, ids: Iterable) -> QuerySet[Media]:
+    """The owner's media among `ids`; malformed ids and other users' media are simply not there."""
+    return Media.objects.filter(owner=owner, pk__in=media_ids_bounded(ids))
 
 
 @transaction.atomic
-def media_delete_many(*, owner, media_ids) -> int:
-    """Delete the owner's media among `media_ids` (rows now, files once committed; jobs stay)."""
-    media = list(_owned(owner=owner, media_ids=media_ids))
-    for item in media:
-        media_delete(media=item)
-    return len(media)
+def media_bulk_delete(*, owner: User, ids: Iterable) -> int:
+    """Delete the owner's media among `ids` (files and thumbnails too); returns how many went."""
+    doomed = list(_owned(owner, ids).only("id", "owner_id", "file"))
+    names = [name for media in doomed for name in _files_of(media)]
+    Media.objects.filter(pk__in=[media.pk for media in doomed]).delete()
+    _files_delete_on_commit(names)
+    return len(doomed)
+
+
+def media_bulk_favourite_set(*, owner: User, ids: Iterable, favourite: bool) -> int:
+    return _owned(owner, ids).update(favourite=bool(favourite))
+
+
+@transaction.atomic
+def media_bulk_tag_add(*, owner: User, ids: Iterable, tag: str) -> int:
+    """Add one tag to the owner's media among `ids` (those that have it already are left alone);
+    returns how many gained it. ParameterError on `tags` as for media_tags_set."""
+    [tag] = media_tags_clean([tag]) or [""]
+    if not tag:
+        raise ParameterError({"tags": _("Give a tag to add.")})
+    changed = []
+    for media in _owned(owner, ids).select_for_update().only("id", "tags"):
+        if tag.casefold() not in {existing.casefold() for existing in media.tags}:
+            media.tags = media_tags_clean([*media.tags, tag])
+            changed.append(media)
+    Media.objects.bulk_update(changed, ["tags"])
+    return len(changed)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pages, views
+from . import pages, share_views, views
 
 app_name = "gallery"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("<uuid:media_id>/delete", pages.media_delete_view, name="delete"),
     path("bulk", pages.media_bulk_view, name="bulk"),
     path("zip", pages.media_zip_view, name="zip"),
+    # Share links of one media item, for its owner (the lightbox's panel, templates/gallery/_share.html).
+    path("<uuid:media_id>/share", share_views.media_share_panel, name="media-share"),
+    path("<uuid:media_id>/share/<uuid:link_id>/revoke", share_views.media_share_revoke, name="media-share-revoke"),
 ]

@@ -11,6 +11,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.urls import reverse
 
+from apps.gallery.thumbnails import thumbnail_url
+
 from .models import Job, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ def media_state(media) -> dict:
     return {
         "id": str(media.id),
         "url": reverse("gallery:media-file", args=[media.id]),
+        "thumbnail": thumbnail_url(media),
         "width": media.width,
         "height": media.height,
         "seed": media.parameters.get("seed"),

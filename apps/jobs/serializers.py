@@ -105,6 +105,7 @@ class ImageGenerationSerializer(serializers.Serializer):
 class JobOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     url = serializers.CharField(help_text="The file, served to the job's owner only (signed-in session).")
+    thumbnail = serializers.CharField(help_text="A small WebP of it (256 pixels wide), for lists.")
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     seed = serializers.IntegerField(allow_null=True)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
 from apps.core.errors import SeidraError
+from apps.gallery.services import media_storage_quota_check
 from apps.notifications.models import NotificationLevel
 from apps.notifications.services import notification_create
 
@@ -81,6 +82,7 @@ def job_create(*, owner: User, kind: str = JobKind.IMAGE, parameters: dict) -> J
     # Lock the owner's row so two simultaneous submits cannot both pass the limit.
     User.objects.select_for_update().filter(pk=owner.pk).first()
     _check_queue_limit(owner)
+    media_storage_quota_check(owner=owner)
     cleaned = job_parameters_clean(owner=owner, data=parameters)  # a persona composes first
     job = Job.objects.create(owner=owner, kind=kind, parameters=cleaned, total_steps=cleaned["steps"])
     transaction.on_commit(lambda: _enqueue(job))
@@ -128,6 +130,7 @@ def job_retry(*, job: Job, seed: str = RetrySeed.SAME) -> Job:
         raise SeidraError(_('The seed choice must be "same" or "new".'), status=400)
     User.objects.select_for_update().filter(pk=job.owner_id).first()
     _check_queue_limit(job.owner)
+    media_storage_quota_check(owner=job.owner)
     retried = Job.objects.create(
         owner=job.owner, kind=job.kind, parameters=parameters, total_steps=job.total_steps, retry_of=job
     )

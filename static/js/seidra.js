@@ -47,6 +47,19 @@
     if (form) form.requestSubmit();
   });
 
+  // A button with data-copy="<id>" copies that input's value (share links); selecting the text first
+  // leaves it ready for Ctrl+C where the clipboard API is refused (plain http on another host).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-copy]") : null;
+    var field = button ? document.getElementById(button.dataset.copy) : null;
+    if (!field) return;
+    field.select();
+    if (!navigator.clipboard) return;
+    navigator.clipboard.writeText(field.value).then(function () {
+      button.textContent = button.dataset.copied || button.textContent;
+    }, function () {});
+  });
+
   // A range input shows its value in the <output> named by its data-output (LoRA weights).
   document.addEventListener("input", function (event) {
     var name = event.target.dataset ? event.target.dataset.output : null;

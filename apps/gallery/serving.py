@@ -1,0 +1,97 @@
+"""Sending a media item's file or thumbnail: the one way every URL that serves one answers.
+
+- `ETag` (from the media id, the file's name, size and modification time) and 304 on If-None-Match;
+  `Cache-Control: private` (a shared cache must never keep a private file).
+- SEIDRA_MEDIA_ACCEL: "nginx" answers an empty response with `X-Accel-Redirect` (the prefix plus the
+  path under MEDIA_ROOT: an `internal` location of nginx sends the bytes), "sendfile" with `X-Sendfile`
+  (the absolute path: Apache mod_xsendfile, lighttpd), "" streams the file from Django.
+- Who may see the media is decided before (apps.gallery.selectors.media_get_for_viewing, or a share link).
+"""
+
+import hashlib
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.http import content_disposition_header, parse_etags
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from apps.core.errors import SeidraError
+
+from .models import Media
+from .thumbnails import thumbnail_get, thumbnail_size_parse
+
+PRIVATE_CACHE = "private, max-age=86400"  # ids never change content; the ETag answers a revalidation
+CONTENT_TYPES = {".png": "image/png", ".webp": "image/webp", ".mp4": "video/mp4", ".wav": "audio/wav"}
+
+
+def _storage():
+    return Media._meta.get_field("file").storage
+
+
+def _etag(media: Media, name: str, path: Path) -> str:
+    stat = path.stat()
+    digest = hashlib.sha256(f"{media.pk}:{name}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    asked = request.headers.get("If-None-Match")
+    if not asked:
+        return False
+    # Weak comparison, as RFC 9110 wants for If-None-Match.
+    tags = {tag.removeprefix("W/") for tag in parse_etags(asked)}
+    return "*" in tags or etag in tags
+
+
+def download_filename(media: Media) -> str:
+    """A name a person recognises in their downloads: the start of the prompt and the seed."""
+    parameters = media.parameters or {}
+    words = slugify(str(parameters.get("prompt") or ""))[:48].strip("-")
+    seed = parameters.get("seed")
+    parts = ["seidra", words or str(media.pk)[:8], str(seed) if seed is not None else ""]
+    return "-".join(part for part in parts if part) + (PurePosixPath(media.file.name).suffix or "")
+
+
+def stored_file_response(
+    request: HttpRequest, *, media: Media, name: str, cache_control: str = PRIVATE_CACHE, download: str = ""
+) -> HttpResponse:
+    """The stored file `name` (the media's original or one of its thumbnails); `download` names the
+    attachment when the browser should save it. SeidraError 404 when the file is missing."""
+    path = Path(_storage().path(name))
+    try:
+        etag = _etag(media, name, path)
+    except FileNotFoundError as error:
+        raise SeidraError(_("The file of this image is missing on the server."), status=404) from error
+    if _not_modified(request, etag):
+        response = HttpResponseNotModified()
+    else:
+        content_type = CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        accel = settings.SEIDRA_MEDIA_ACCEL
+        if accel == "nginx":
+            response = HttpResponse(content_type=content_type)
+            response["X-Accel-Redirect"] = settings.SEIDRA_MEDIA_ACCEL_PREFIX + quote(name)
+        elif accel == "sendfile":
+            response = HttpResponse(content_type=content_type)
+            response["X-Sendfile"] = str(path)
+        else:
+            response = FileResponse(path.open("rb"), content_type=content_type)
+        if download:
+            response["Content-Disposition"] = content_disposition_header(True, download)
+    response["ETag"] = etag
+    response["Cache-Control"] = cache_control
+    return response
+
+
+def media_file_response(request: HttpRequest, *, media: Media) -> HttpResponse:
+    """The original file; `?download=1` makes it an attachment (the PNG as stored: metadata intact)."""
+    download = download_filename(media) if request.GET.get("download") in ("1", "true", "yes") else ""
+    return stored_file_response(request, media=media, name=media.file.name, download=download)
+
+
+def media_thumbnail_response(request: HttpRequest, *, media: Media) -> HttpResponse:
+    """The WebP thumbnail of `?size=` (the smallest when left out), made now if it is missing."""
+    size = thumbnail_size_parse(request.GET.get("size"))
+    return stored_file_response(request, media=media, name=thumbnail_get(media=media, size=size))
