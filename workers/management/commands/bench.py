@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-SECTIONS = ("engine", "jobs", "web", "gpu")
+SECTIONS = ("engine", "jobs", "gallery", "web", "gpu")
 
 
 class Command(BaseCommand):
@@ -16,7 +16,8 @@ class Command(BaseCommand):
         "Run the benchmarks and print one JSON document on stdout (also saved as reports/bench/<time>.json): "
         "the SDXL engine on the tiny demo model (cold load, seconds per step and per image at two sizes, LoRA "
         "switch, loads over 10 runs), generation jobs end to end through a private Redis, daphne and one GPU "
-        "worker (overhead over the bare pipeline, pickup and first-progress latency, jobs per minute), the web "
+        "worker (overhead over the bare pipeline, pickup and first-progress latency, jobs per minute), the "
+        "gallery's pages and media API with 10 and 1,000 media (queries and milliseconds per request), the web "
         "server under Locust (50 and 100 users with sessions open, 50 users while others sign in; requests/s, "
         "errors, p50/p95 for pages, API and logins) and, on a CUDA GPU, a full-size SDXL UNet at 1024x1024 "
         "(eager SDPA, xFormers if installed, torch.compile)."
@@ -52,6 +53,11 @@ class Command(BaseCommand):
 
             self.stderr.write("Benchmarking jobs end to end (private Redis, daphne and worker)...")
             report["jobs_end_to_end"] = jobs_e2e.run()
+        if "gallery" in sections:
+            from workers.bench import gallery_pages
+
+            self.stderr.write("Benchmarking the gallery with 10 and 1,000 media (scratch database)...")
+            report["gallery_pages"] = gallery_pages.run()
         if "web" in sections:
             from workers.bench import web_locust
 
