@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 from apps.accounts.models import User
 from apps.catalog.parameters import image_parameters_clean
 from apps.core.errors import SeidraError
+from apps.moderation.selectors import prompt_check_allowed
 from apps.notifications.models import NotificationLevel
 from apps.notifications.services import notification_create
 
@@ -82,6 +83,7 @@ def job_create(*, owner: User, kind: str = JobKind.IMAGE, parameters: dict) -> J
     User.objects.select_for_update().filter(pk=owner.pk).first()
     _check_queue_limit(owner)
     cleaned = image_parameters_clean(parameters)
+    prompt_check_allowed(prompt=cleaned["prompt"])  # the prompt the job would run: ParameterError names `prompt`
     job = Job.objects.create(owner=owner, kind=kind, parameters=cleaned, total_steps=cleaned["steps"])
     transaction.on_commit(lambda: _enqueue(job))
     return job
