@@ -102,9 +102,7 @@ def _image_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) 
             image_parameters = {**result.parameters, "seed": result.seeds[index], "job": str(owned.pk)}
             if parameters.get("persona"):  # {"id", "name"}: the prompt above is already the composed one
                 image_parameters["persona"] = parameters["persona"]
-            media_store_image(
-                job=owned, index=index, image=image, parameters=image_parameters, nsfw=verdicts[index]
-            )
+            media_store_image(job=owned, index=index, image=image, parameters=image_parameters, nsfw=verdicts[index])
 
     finished = job_succeed(job_id=job_id, worker_name=worker_name, store_outputs=store_outputs)
     if finished is None:
