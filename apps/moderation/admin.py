@@ -108,13 +108,14 @@ class FlaggedMediaAdmin(admin.ModelAdmin):
         css = {"all": ["css/admin-moderation.css"]}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).filter(flagged=True).select_related("owner")
+
+    def get_ordering(self, request: HttpRequest) -> list:
+        # Not reviewed first, then newest first (a column's header still sorts by that column).
         not_reviewed_first = Case(
             When(moderation=ModerationState.NOT_REVIEWED, then=Value(0)), default=Value(1), output_field=IntegerField()
         )
-        return (
-            super().get_queryset(request).filter(flagged=True).select_related("owner")
-            .alias(reviewed=not_reviewed_first).order_by("reviewed", "-created")
-        )  # fmt: skip
+        return [not_reviewed_first.asc(), "-created"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # media come from jobs
