@@ -8,6 +8,7 @@ from django.contrib.auth.hashers import check_password
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -155,7 +156,7 @@ def access_token_create(*, username: str, hours: float) -> str:
 def user_preferences_update(*, user: User, nsfw_display: str) -> User:
     """The user's display choices (for now: how flagged media are shown, apps.gallery.display)."""
     if nsfw_display not in NsfwDisplay.values:
-        raise SeidraError("nsfw_display must be hide, blur or show.", status=400)
+        raise SeidraError(_("nsfw_display must be hide, blur or show."), status=400)
     user.nsfw_display = nsfw_display
     user.save(update_fields=["nsfw_display"])
     return user

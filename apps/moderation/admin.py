@@ -143,28 +143,31 @@ class FlaggedMediaAdmin(admin.ModelAdmin):
     def _reason(self, request: HttpRequest) -> str:
         return request.POST.get("reason", "").strip()
 
-    def _done(self, request: HttpRequest, count: int, singular: str, plural: str) -> None:
-        self.message_user(request, ngettext(singular, plural, count) % {"count": count}, messages.SUCCESS)
+    def _done(self, request: HttpRequest, text: str, count: int) -> None:
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=gettext_lazy("Approve the selected media"), permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         for media in queryset:
             moderation_approve(media=media, actor=request.user)
-        self._done(request, len(queryset), "%(count)d media item approved.", "%(count)d media items approved.")
+        count = len(queryset)
+        self._done(request, ngettext("%(count)d media item approved.", "%(count)d media items approved.", count), count)
 
     @admin.action(description=gettext_lazy("Hide the selected media (reason told to the owner)"),
                   permissions=["change"])  # fmt: skip
     def hide_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         for media in queryset:
             moderation_hide(media=media, actor=request.user, reason=self._reason(request))
-        self._done(request, len(queryset), "%(count)d media item hidden.", "%(count)d media items hidden.")
+        count = len(queryset)
+        self._done(request, ngettext("%(count)d media item hidden.", "%(count)d media items hidden.", count), count)
 
     @admin.action(description=gettext_lazy("Delete the selected media and their files"), permissions=["delete"])
     def delete_selected_media(self, request: HttpRequest, queryset: QuerySet) -> None:
         media_items = list(queryset)
         for media in media_items:
             moderation_delete(media=media, actor=request.user, reason=self._reason(request))
-        self._done(request, len(media_items), "%(count)d media item deleted.", "%(count)d media items deleted.")
+        count = len(media_items)
+        self._done(request, ngettext("%(count)d media item deleted.", "%(count)d media items deleted.", count), count)
 
     # --- one by one: the change page's buttons, and the admin's own delete (with its confirmation) -
 
