@@ -99,7 +99,7 @@ class FlaggedMediaAdmin(admin.ModelAdmin):
     list_per_page = 50
     action_form = ModerationActionForm
     actions = ["approve_selected", "hide_selected", "delete_selected_media"]
-    fields = ["preview", "owner", "job", "nsfw_score", "labels", "created", "moderation", "moderation_reason",
+    fields = ["thumbnail", "owner", "job", "nsfw_score", "labels", "created", "moderation", "moderation_reason",
               "parameters"]  # fmt: skip
     readonly_fields = fields
     change_form_template = "admin/moderation/flaggedmedia/change_form.html"
@@ -127,10 +127,6 @@ class FlaggedMediaAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("image"))
     def thumbnail(self, media) -> str:
-        return _thumbnail(media)
-
-    @admin.display(description=gettext_lazy("image"))
-    def preview(self, media) -> str:
         return _thumbnail(media)
 
     @admin.display(description=gettext_lazy("labels"))
