@@ -3,9 +3,11 @@
 # so a slim Python base is enough; the host needs only the NVIDIA driver and the NVIDIA Container Toolkit.
 # Build from the repository root:  docker build -f docker/worker.Dockerfile -t seidra-worker .
 # With xFormers (CUDA only, optional):  --build-arg INSTALL_XFORMERS=1
+# Without the NSFW detector (NudeNet: see the README for its licence question):  --build-arg INSTALL_NSFW=0
 FROM python:3.11-slim
 
 ARG INSTALL_XFORMERS=0
+ARG INSTALL_NSFW=1
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -29,7 +31,7 @@ RUN groupadd --system --gid 10001 seidra \
 WORKDIR /app
 
 # Dependencies before the code, so a code change does not reinstall torch.
-COPY requirements/base.txt requirements/ml.txt requirements/gpu.txt requirements/
+COPY requirements/base.txt requirements/ml.txt requirements/gpu.txt requirements/nsfw.txt requirements/
 # xFormers is unpinned in gpu.txt: ml.txt as constraints keeps pip from swapping the pinned torch for another.
 RUN python -m venv /opt/venv \
     && pip install -r requirements/base.txt -r requirements/ml.txt \
@@ -37,6 +39,11 @@ RUN python -m venv /opt/venv \
          0) ;; \
          1) pip install -r requirements/gpu.txt -c requirements/ml.txt ;; \
          *) echo "INSTALL_XFORMERS must be 0 or 1, not '$INSTALL_XFORMERS'" >&2; exit 1 ;; \
+       esac \
+    && case "$INSTALL_NSFW" in \
+         0) ;; \
+         1) pip install -r requirements/nsfw.txt -c requirements/ml.txt ;; \
+         *) echo "INSTALL_NSFW must be 0 or 1, not '$INSTALL_NSFW'" >&2; exit 1 ;; \
        esac
 
 # Only what runs: never .env, .venv, var/ or .git (see also worker.Dockerfile.dockerignore).

@@ -7,6 +7,7 @@ from apps.core.metrics_access import metrics_view
 
 urlpatterns = [
     path("", include("seidra.page_urls")),
+    path("accounts/", include("apps.accounts.urls")),  # our account pages, beside allauth's
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", include("apps.notifications.urls")),

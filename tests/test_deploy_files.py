@@ -344,3 +344,14 @@ def test_systemd_web_unit_migrates_and_bootstraps_before_serving():
 def test_systemd_worker_unit_listens_on_the_gpu_queue():
     directives = unit_directives(SYSTEMD_DIR / "seidra-worker@.service")
     assert directives["ExecStart"][0].endswith("manage.py rqworker gpu")
+
+
+def test_worker_image_installs_the_nsfw_detector_unless_told_not_to():
+    # The worker scores every image (workers/nsfw); the web never imports the detector.
+    instructions = dockerfile_instructions(DOCKERFILES["worker"])
+    assert ("ARG", "INSTALL_NSFW=1") in instructions
+    install = " ".join(arguments for instruction, arguments in instructions if instruction == "RUN")
+    assert "-r requirements/nsfw.txt" in install
+    assert "requirements/nsfw.txt" in copy_sources(DOCKERFILES["worker"])
+    web = " ".join(arguments for _instruction, arguments in dockerfile_instructions(DOCKERFILES["web"]))
+    assert "nsfw.txt" not in web

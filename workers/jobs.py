@@ -17,6 +17,7 @@ from apps.jobs.queueing import redis_connection
 from apps.jobs.services import job_cancelled, job_fail, job_start, job_succeed
 
 from .engines.resident import engine_cache, engine_runtime
+from .nsfw.detector import nsfw_verdict
 from .progress import ProgressReporter
 
 logger = logging.getLogger(__name__)
@@ -92,13 +93,16 @@ def _image_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) 
         )
         raise
 
-    # 3. Store the images (PNG with their parameters) and finish, once, if this worker still owns the job.
+    # 3. Score each image for NSFW content (None: detector off or failed), before the storing transaction.
+    verdicts = [nsfw_verdict(image) for image in result.images]
+
+    # 4. Store the images (PNG with their parameters) and finish, once, if this worker still owns the job.
     def store_outputs(owned: Job) -> None:
         for index, image in enumerate(result.images):
             image_parameters = {**result.parameters, "seed": result.seeds[index], "job": str(owned.pk)}
             if parameters.get("persona"):  # {"id", "name"}: the prompt above is already the composed one
                 image_parameters["persona"] = parameters["persona"]
-            media_store_image(job=owned, index=index, image=image, parameters=image_parameters)
+            media_store_image(job=owned, index=index, image=image, parameters=image_parameters, nsfw=verdicts[index])
 
     finished = job_succeed(job_id=job_id, worker_name=worker_name, store_outputs=store_outputs)
     if finished is None:

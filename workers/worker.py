@@ -34,6 +34,7 @@ from apps.jobs import queueing
 from apps.jobs.recovery import ReconcileReport, jobs_reconcile, jobs_recover_lost
 
 from .events import publisher
+from .nsfw.detector import DetectorSettingError, nsfw_detector_load
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +190,12 @@ class GpuWorker(SimpleWorker):
         self.heartbeat_thread: Heartbeat | None = None
         self.recovery: Recovery | None = None
         self.device = ""  # in the liveness key, once the engine is loaded: the home page shows it
+        try:
+            # Resident from now on, like the pipeline; a setting it cannot honour stops the worker here,
+            # before it registers, with one line saying what to change.
+            nsfw_detector_load()
+        except DetectorSettingError as error:
+            raise SystemExit(f"worker: {error}") from None
 
     # --- lifecycle ----------------------------------------------------------------------------
 

@@ -12,9 +12,11 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenViewBase
 
 from apps.core.api_schema import ApiErrorSerializer
+from apps.core.parsers import SafeJSONParser
 
 from .lockout import lockout_payload
-from .serializers import MeSerializer, TokenRefreshSerializer, TokenVerifySerializer
+from .serializers import MeSerializer, PreferencesSerializer, TokenRefreshSerializer, TokenVerifySerializer
+from .services import user_preferences_update
 
 
 class LoginRefused(APIException):
@@ -98,3 +100,39 @@ class MeApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data, status=status.HTTP_200_OK)
+
+
+class PreferencesApi(APIView):
+    """The signed-in user's preferences: GET reads them, PUT replaces them (every field required)."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [SafeJSONParser]
+    serializer_class = PreferencesSerializer  # the documented body (apps/core/body_fields.py)
+
+    @extend_schema(
+        operation_id="me_preferences_retrieve",
+        summary="Read your preferences",
+        responses={
+            200: PreferencesSerializer,
+            401: OpenApiResponse(ApiErrorSerializer, description="No valid credentials."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        return Response(PreferencesSerializer(request.user).data)
+
+    @extend_schema(
+        operation_id="me_preferences_update",
+        summary="Change your preferences",
+        responses={
+            200: PreferencesSerializer,
+            400: OpenApiResponse(
+                ApiErrorSerializer, description="A field is missing, unknown or not one of its choices."
+            ),
+            401: OpenApiResponse(ApiErrorSerializer, description="No valid credentials."),
+        },
+    )
+    def put(self, request: Request) -> Response:
+        body = PreferencesSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = user_preferences_update(user=request.user, **body.validated_data)
+        return Response(PreferencesSerializer(user).data)

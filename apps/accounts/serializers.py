@@ -7,6 +7,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
+from .models import NsfwDisplay
 from .tokens import token_user_get
 
 
@@ -59,3 +60,13 @@ class TokenVerifySerializer(serializers.Serializer):
     def validate(self, attrs):
         token_user_get(UntypedToken(attrs["token"]))
         return {}
+
+
+class PreferencesSerializer(serializers.Serializer):
+    """The signed-in user's display choices (the account page shows the same)."""
+
+    nsfw_display = serializers.ChoiceField(
+        choices=NsfwDisplay.choices,
+        help_text="How media flagged by the NSFW detector (and not approved by a moderator) are shown to you "
+        "in the gallery, its lightbox, the jobs table and the job page: hide, blur (click to reveal) or show.",
+    )

@@ -8,12 +8,13 @@ from django.contrib.auth.hashers import check_password
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.core.errors import SeidraError
 
-from .models import PasswordOrigin, User
+from .models import NsfwDisplay, PasswordOrigin, User
 from .passwords import default_password_problem, passphrase_generate
 
 
@@ -150,3 +151,12 @@ def access_token_create(*, username: str, hours: float) -> str:
     token = AccessToken.for_user(user)
     token.set_exp(lifetime=timedelta(hours=hours))
     return str(token)
+
+
+def user_preferences_update(*, user: User, nsfw_display: str) -> User:
+    """The user's display choices (for now: how flagged media are shown, apps.gallery.display)."""
+    if nsfw_display not in NsfwDisplay.values:
+        raise SeidraError(_("nsfw_display must be hide, blur or show."), status=400)
+    user.nsfw_display = nsfw_display
+    user.save(update_fields=["nsfw_display"])
+    return user

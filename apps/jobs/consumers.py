@@ -75,7 +75,7 @@ def _list_insert(user, job_id: str, *, shape: str, filters: dict, language: str)
     if job is None:
         return ""
     with translation.override(language):
-        return render_to_string("jobs/_job-insert.html", {"job": job, "shape": shape})
+        return render_to_string("jobs/_job-insert.html", {"job": job, "shape": shape, "user": user})
 
 
 def _language(scope) -> str:
@@ -96,6 +96,7 @@ class JobConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
         self.list_shape = shape if self.html and shape in LIST_SHAPES else None
         self.list_filters = job_list_filters({name: values[0] for name, values in query.items()})
         self.language = _language(self.scope)
+        self.nsfw_display = user.nsfw_display  # how flagged outputs are shown (apps.gallery.display)
         self.job_id = None
         if "job" in query:
             try:
@@ -186,5 +187,7 @@ class JobConsumer(LayerOutageMixin, AsyncJsonWebsocketConsumer):
     def _fragment(self, event: str, state: dict) -> str:
         with translation.override(self.language):
             # A socket following one job is that job's page: the only one showing its parameters (the seed).
-            context = {"job": state, "event": event, "job_page": self.job_id is not None}
+            context = {
+                "job": state, "event": event, "job_page": self.job_id is not None, "nsfw_display": self.nsfw_display,
+            }  # fmt: skip
             return render_to_string("jobs/_job-live.html", context)

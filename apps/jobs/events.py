@@ -45,6 +45,10 @@ def media_state(media) -> dict:
         "width": media.width,
         "height": media.height,
         "seed": media.parameters.get("seed"),
+        # For the viewer's display decision (apps.gallery.display): flagged by the NSFW detector, and
+        # the moderation state ("", "approved", "hidden").
+        "flagged": media.flagged,
+        "moderation": media.moderation,
     }
 
 

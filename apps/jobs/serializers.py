@@ -28,6 +28,7 @@ from apps.catalog.parameters import (
     WIDEST_STEPS,
 )
 from apps.core.api_schema import IntegerStepField
+from apps.gallery.models import ModerationState
 
 from .events import job_state
 from .models import Job, JobKind, JobStatus, RetrySeed
@@ -109,6 +110,11 @@ class JobOutputSerializer(serializers.Serializer):
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     seed = serializers.IntegerField(allow_null=True)
+    flagged = serializers.BooleanField(help_text="Scored at or above SEIDRA_NSFW_THRESHOLD by the NSFW detector.")
+    moderation = serializers.ChoiceField(
+        choices=ModerationState.choices,
+        help_text='"" not reviewed, "approved" (shown as any image), "hidden" by a moderator (gone from your gallery).',
+    )
 
 
 class JobSerializer(serializers.Serializer):

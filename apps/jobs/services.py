@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 from apps.accounts.models import User
 from apps.core.errors import SeidraError
 from apps.gallery.services import media_storage_quota_check
+from apps.moderation.selectors import prompt_check_allowed
 from apps.notifications.models import NotificationLevel
 from apps.notifications.services import notification_create
 
@@ -84,6 +85,7 @@ def job_create(*, owner: User, kind: str = JobKind.IMAGE, parameters: dict) -> J
     _check_queue_limit(owner)
     media_storage_quota_check(owner=owner)
     cleaned = job_parameters_clean(owner=owner, data=parameters)  # a persona composes first
+    prompt_check_allowed(prompt=cleaned["prompt"])  # the prompt the job would run: ParameterError names `prompt`
     job = Job.objects.create(owner=owner, kind=kind, parameters=cleaned, total_steps=cleaned["steps"])
     transaction.on_commit(lambda: _enqueue(job))
     return job

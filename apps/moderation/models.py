@@ -1,10 +1,15 @@
 """Moderation: the prompt blocklist, the desk's view of flagged media, and the audit of every action."""
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from apps.gallery.models import Media
+
+from .blocklist import prompt_block_regex
 
 
 class PromptBlock(models.Model):
@@ -26,6 +31,22 @@ class PromptBlock(models.Model):
 
     def __str__(self) -> str:
         return self.pattern
+
+    def clean(self) -> None:
+        # Checked when staff save it (the admin's form), so the check on each prompt never meets a bad one.
+        self.pattern = self.pattern.strip()
+        if not self.pattern:
+            raise ValidationError({"pattern": _("Write a word or a regular expression.")})
+        try:
+            expression = prompt_block_regex(pattern=self.pattern, is_regex=self.is_regex)
+        except re.error as error:
+            raise ValidationError(
+                {"pattern": _("This is not a valid regular expression: %(error)s.") % {"error": error}}
+            ) from None
+        if expression.search(""):
+            raise ValidationError(
+                {"pattern": _("This expression matches an empty prompt, so it would block every prompt.")}
+            )
 
 
 class FlaggedMedia(Media):

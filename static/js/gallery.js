@@ -80,19 +80,6 @@
     }
   });
 
-  // --- Flagged media: blurred until clicked (User.nsfw_display "blur") -----------------------------
-
-  // In the capture phase, so the click that reveals does not also open the lightbox (htmx) or the
-  // original; a checkbox in a blurred cell still selects.
-  document.addEventListener("click", function (event) {
-    var blurred = event.target.closest ? event.target.closest(".is-blurred") : null;
-    if (!blurred || event.target.closest("input")) return;
-    event.preventDefault();
-    event.stopPropagation();
-    blurred.classList.remove("is-blurred");
-    blurred.classList.add("is-revealed");
-  }, true);
-
   // --- Copy the parameters as AUTOMATIC1111 text ----------------------------------------------------
 
   document.addEventListener("click", function (event) {

@@ -118,14 +118,14 @@ def test_a_flagged_thumbnail_is_blurred_until_clicked(page, live_url, alice, pro
     sign_in(page, live_url, "/gallery/")
     cell = page.locator(f"#media-cell-{flagged.id}")
     image = cell.locator("img")
-    expect(cell).to_have_class(re.compile(r"\bis-blurred\b"))
+    expect(cell).to_have_class(re.compile(r"\bnsfw-blur\b"))
     assert "blur" in image.evaluate("element => getComputedStyle(element).filter")
     expect(cell).to_contain_text("Flagged: click to show")
     plain = page.get_by_test_id("gallery-cell").nth(1)
     assert plain.locator("img").evaluate("element => getComputedStyle(element).filter") == "none"
 
     cell.locator("a").click()  # the first click reveals, and opens nothing
-    expect(cell).not_to_have_class(re.compile(r"\bis-blurred\b"))
+    expect(cell).not_to_have_class(re.compile(r"\bnsfw-blur\b"))
     # The blur fades out (a CSS transition): waited for, not sampled.
     page.wait_for_function("image => getComputedStyle(image).filter === 'none'", arg=image.element_handle())
     lightbox = page.get_by_test_id("lightbox-dialog")
@@ -133,9 +133,9 @@ def test_a_flagged_thumbnail_is_blurred_until_clicked(page, live_url, alice, pro
 
     cell.locator("a").click()  # the lightbox blurs it again until clicked there too
     figure = page.get_by_test_id("lightbox-figure")
-    expect(figure).to_have_class(re.compile(r"\bis-blurred\b"))
+    expect(figure).to_have_class(re.compile(r"\bnsfw-blur\b"))
     page.get_by_test_id("lightbox-image").click()
-    expect(figure).not_to_have_class(re.compile(r"\bis-blurred\b"))
+    expect(figure).not_to_have_class(re.compile(r"\bnsfw-blur\b"))
     expect(lightbox).to_be_visible()
     assert problems == []
 

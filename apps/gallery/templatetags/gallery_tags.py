@@ -3,8 +3,7 @@
 from django import template
 
 from apps.catalog.parameters import SCHEDULERS
-from apps.gallery.display import SHOW
-from apps.gallery.display import media_display as display_rule
+from apps.gallery.display import SHOW, media_display_decide
 
 register = template.Library()
 
@@ -21,10 +20,10 @@ def media_display(media, user) -> str:
     """`{% media_display media request.user as display %}`: "show", "blur" or "hide" (apps.gallery.display)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return SHOW
-    return display_rule(
+    return media_display_decide(
         flagged=bool(_field(media, "flagged", False)),
         moderation=_field(media, "moderation", "") or "",
-        nsfw_display=user.nsfw_display,
+        preference=user.nsfw_display,
     )
 
 

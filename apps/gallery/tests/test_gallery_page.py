@@ -257,9 +257,9 @@ def test_flagged_media_follow_the_users_display_preference(alice_client, alice, 
     if expected is None:
         assert cell is None
     else:
-        assert ("is-blurred" in cell.group(1)) == (expected == "blur")
+        assert ("nsfw-blur" in cell.group(1)) == (expected == "blur")
     approved_cell = re.search(rf'<figure id="media-cell-{approved.id}" class="([^"]+)"', html)
-    assert "is-blurred" not in approved_cell.group(1)
+    assert "nsfw-blur" not in approved_cell.group(1)
 
 
 def _grid_queries(client) -> tuple[int, int, float]:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.catalog.parameters import SCHEDULERS
+from apps.gallery.display import HIDE, media_display_decide
 from apps.jobs.events import job_state, media_state
 from apps.jobs.models import ACTIVE_STATUSES, Job, JobStatus
 
@@ -33,6 +34,24 @@ def live_state(context, job: Job) -> dict:
     state["outputs"] = [media_state(media) for media in outputs]
     state["cancel_requested"] = job.cancel_requested
     return state
+
+
+@register.simple_tag(takes_context=True)
+def outputs_for_display(context, outputs: list[dict]) -> dict:
+    """`{% outputs_for_display state.outputs as shown %}`: the outputs the viewer sees, each with
+    `blur` set, and how many are left out (apps.gallery.display decides, from the viewer's
+    preference: the page's user, or the websocket's `nsfw_display`)."""
+    preference = context.get("nsfw_display") or getattr(context.get("user"), "nsfw_display", None)
+    shown, hidden = [], 0
+    for output in outputs or []:
+        display = media_display_decide(
+            flagged=output.get("flagged", False), moderation=output.get("moderation", ""), preference=preference
+        )
+        if display == HIDE:
+            hidden += 1
+        else:
+            shown.append({**output, "blur": display == "blur"})
+    return {"items": shown, "hidden": hidden}
 
 
 @register.filter
