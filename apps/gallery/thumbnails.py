@@ -48,6 +48,11 @@ def thumbnail_url(media: Media, size: int = 0) -> str:
     return urls.get(size, urls[min(urls)]) if urls else ""
 
 
+def thumbnail_srcset(media: Media) -> str:
+    """Every thumbnail with its width, for an <img srcset> (the browser picks by the `sizes` it is given)."""
+    return ", ".join(f"{url} {size}w" for size, url in thumbnail_urls(media).items())
+
+
 def thumbnail_names(media: Media) -> list[str]:
     """Every thumbnail a media item may have (to delete them with it)."""
     return [thumbnail_name(media, size) for size in thumbnail_sizes()]

@@ -11,7 +11,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.urls import reverse
 
-from apps.gallery.thumbnails import thumbnail_url
+from apps.gallery.thumbnails import thumbnail_srcset, thumbnail_url
 
 from .models import Job, JobStatus
 
@@ -42,6 +42,7 @@ def media_state(media) -> dict:
         "id": str(media.id),
         "url": reverse("gallery:media-file", args=[media.id]),
         "thumbnail": thumbnail_url(media),
+        "srcset": thumbnail_srcset(media),  # the pages' <img>: the browser picks the size it shows
         "width": media.width,
         "height": media.height,
         "seed": media.parameters.get("seed"),

@@ -1,8 +1,11 @@
-"""Template tags of the gallery: how a media item is displayed to the signed-in user."""
+"""Template tags of the gallery (`{% load gallery_tags %}`): how a media item is displayed to the
+signed-in user, and its thumbnails (`<img src="{% thumbnail_url media 256 %}" srcset="{% thumbnail_srcset
+media %}" sizes="...">`; both empty for a kind without thumbnails yet: the template shows something else)."""
 
 from django import template
 
 from apps.catalog.parameters import SCHEDULERS
+from apps.gallery import thumbnails
 from apps.gallery.display import SHOW, media_display_decide
 
 register = template.Library()
@@ -31,3 +34,14 @@ def media_display(media, user) -> str:
 def scheduler_name(key: str) -> str:
     """The scheduler's name as people know it (the catalog's list), or the key itself."""
     return SCHEDULERS.get(key, key) if key else ""
+
+
+@register.simple_tag
+def thumbnail_url(media, size: int = 0) -> str:
+    """The thumbnail of `size`, or the smallest when `size` is 0 or not one of the sizes."""
+    return thumbnails.thumbnail_url(media, int(size))
+
+
+@register.simple_tag
+def thumbnail_srcset(media) -> str:
+    return thumbnails.thumbnail_srcset(media)

@@ -121,7 +121,7 @@ def test_a_real_worker_job_stores_its_images_with_their_thumbnails(tiny_model, u
 def test_templates_get_thumbnail_urls_and_a_srcset(user_factory):
     media = stored_media(user_factory("alice"))
     html = Template(
-        '{% load media_files %}<img src="{% thumbnail_url media 768 %}" srcset="{% thumbnail_srcset media %}">'
+        '{% load gallery_tags %}<img src="{% thumbnail_url media 768 %}" srcset="{% thumbnail_srcset media %}">'
     ).render(Context({"media": media}))
     base = f"/media/{media.pk}/thumbnail?size="
     assert html == f'<img src="{base}768" srcset="{base}256 256w, {base}768 768w">'

@@ -475,6 +475,9 @@ def test_the_final_fragment_shows_the_outputs_and_the_final_actions(alice):
     fragment = render_to_string("jobs/_job-live.html", {"job": job_state(job), "event": "job.finished"})
     ids = oob_ids(fragment)
     assert f"job-{job.pk}-outputs" in ids and f"job-{job.pk}-preview" in ids  # the preview is cleared
-    assert f'<a href="/media/{output.pk}/file" class="job-output"><img src="/media/{output.pk}/file"' in fragment
+    # The link opens the original; the list shows a thumbnail, never the full PNG.
+    thumbnail = f"/media/{output.pk}/thumbnail?size="
+    assert f'<a href="/media/{output.pk}/file" class="job-output"><img src="{thumbnail}256"' in fragment
+    assert f'srcset="{thumbnail}256 256w, {thumbnail}768 768w"' in fragment
     assert 'alt="Output, seed 77"' in fragment
     assert 'value="100"' in fragment and "Retry" in fragment and "Delete" in fragment and ">Cancel<" not in fragment
