@@ -14,13 +14,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api_schema import ApiErrorSerializer
 from apps.core.body_fields import BodyFieldsRefusedMixin
+from apps.core.pagination import ApiPagination
 from apps.core.parsers import SafeJSONParser
 
 from .filters import gallery_filters_from_query
@@ -50,9 +50,8 @@ FILTERS = [
 ]
 
 
-class MediaPagination(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 100
+class MediaPagination(ApiPagination):
+    """SEIDRA_GALLERY_PAGE_SIZE per page, as the gallery page (read per request: tests change it)."""
 
     def get_page_size(self, request):
         self.page_size = settings.SEIDRA_GALLERY_PAGE_SIZE

@@ -8,13 +8,13 @@ user's job answers 404 exactly like one that does not exist.
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api_schema import ApiErrorSerializer
 from apps.core.body_fields import BodyFieldsRefusedMixin
+from apps.core.pagination import ApiPagination
 from apps.core.parsers import SafeJSONParser
 
 from .models import JobKind
@@ -35,12 +35,6 @@ NOT_FOUND = OpenApiResponse(ApiErrorSerializer, description="No such job among y
 
 def _job_data(job, request: Request) -> dict:
     return JobSerializer(job, context={"queue_places": job_queue_places(owner=request.user)}).data
-
-
-class JobPagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 class ImageGenerationApi(APIView):
@@ -80,7 +74,7 @@ class JobListApi(APIView):
         filters = JobListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         jobs = job_list(owner=request.user, **filters.validated_data)
-        paginator = JobPagination()
+        paginator = ApiPagination()
         page = paginator.paginate_queryset(jobs, request, view=self)
         context = {"queue_places": job_queue_places(owner=request.user)}
         return paginator.get_paginated_response(JobSerializer(page, many=True, context=context).data)

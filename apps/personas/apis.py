@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +16,7 @@ from rest_framework.views import APIView
 from apps.core.api_schema import ApiErrorSerializer
 from apps.core.body_fields import BodyFieldsRefusedMixin
 from apps.core.errors import ParameterError
+from apps.core.pagination import ApiPagination
 from apps.core.parsers import SafeJSONParser, SafeMultiPartParser
 
 from .selectors import persona_get_for_user, persona_list
@@ -31,12 +31,6 @@ INVALID = OpenApiResponse(
     description="A field is invalid (a name you already use, a model or LoRA not installed, a value out of the "
     "model's bounds, another user's gallery image); `errors` names each.",
 )
-
-
-class PersonaPagination(PageNumberPagination):
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 class PersonaListApi(APIView):
@@ -54,7 +48,7 @@ class PersonaListApi(APIView):
         responses={200: PersonaPageSerializer},
     )
     def get(self, request: Request) -> Response:
-        paginator = PersonaPagination()
+        paginator = ApiPagination()
         page = paginator.paginate_queryset(persona_list(owner=request.user), request, view=self)
         return paginator.get_paginated_response(PersonaSerializer(page, many=True).data)
 
