@@ -137,6 +137,7 @@ def test_the_lightbox_shows_every_parameter_and_its_neighbours_in_the_filtered_o
     assert f"/media/{first.id}/lightbox?q=castle" in html  # the boat is filtered out
     assert f"/media/{last.id}/file?download=1" in html
     assert f"/create/?remix={last.id}" in html
+    assert f"/personas/new/?from_media={last.id}" in html  # "Use for a persona"
     assert "Steps: 12, Sampler: Euler a, CFG scale: 6.5, Seed: 1234, Size: 64x48" in html  # the A1111 text to copy
 
     bookmarked = alice_client.get(f"/gallery/?q=castle&item={first.id}").content.decode()
