@@ -49,8 +49,12 @@ def thumbnail_url(media: Media, size: int = 0) -> str:
 
 
 def thumbnail_srcset(media: Media) -> str:
-    """Every thumbnail with its width, for an <img srcset> (the browser picks by the `sizes` it is given)."""
-    return ", ".join(f"{url} {size}w" for size, url in thumbnail_urls(media).items())
+    """Every thumbnail with its real width, for an <img srcset> (the browser picks by the `sizes` it is
+    given). A thumbnail is never wider than the image, so a small image's sizes are one and the same file."""
+    widths: dict[int, str] = {}
+    for size, url in sorted(thumbnail_urls(media).items()):
+        widths.setdefault(min(size, media.width) if media.width else size, url)
+    return ", ".join(f"{url} {width}w" for width, url in widths.items())
 
 
 def thumbnail_names(media: Media) -> list[str]:

@@ -13,6 +13,11 @@ pytestmark = pytest.mark.browser
 PASSWORD = "a-long-test-passphrase"
 DEMO = "seidra-tiny-sdxl"
 # Every step sends its event and every second step a preview, so the page can be seen moving.
+# The first element of that test id has loaded its thumbnail (the lists never load the full PNG).
+LOADED_THUMBNAIL = """() => {
+  const image = document.querySelector('[data-testid=TESTID]');
+  return image.complete && image.naturalWidth > 0 && image.currentSrc.includes('/thumbnail?size=');
+}"""
 LIVE_WORKER_ENV = {"SEIDRA_PROGRESS_EVENTS_PER_SECOND": "1000", "SEIDRA_PREVIEW_EVERY": "2"}
 
 # Records what the page showed between two checks: Playwright polls, and a small job can pass
@@ -89,7 +94,7 @@ def test_a_submitted_image_runs_and_appears_live_on_the_create_page(page, live_u
     expect(card.locator(".job-progress")).to_contain_text("step 30/30")
     output = card.get_by_test_id("job-output")
     expect(output).to_be_visible()
-    page.wait_for_function("() => document.querySelector('[data-testid=job-output]').naturalWidth === 64")
+    page.wait_for_function(LOADED_THUMBNAIL.replace("TESTID", "job-output"))  # the list shows the thumbnail
 
     seen = page.evaluate("() => ({ ...window.seen, statuses: [...seen.statuses], percents: [...seen.percents] })")
     assert "RUNNING" in seen["statuses"], seen

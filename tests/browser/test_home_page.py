@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from apps.jobs.models import Job
 from apps.jobs.services import job_create
-from tests.browser.test_generation_page import PASSWORD, in_thread, sign_in, wait_for_socket
+from tests.browser.test_generation_page import LOADED_THUMBNAIL, PASSWORD, in_thread, sign_in, wait_for_socket
 
 pytestmark = pytest.mark.browser
 STALE_TEXTS = ("not available on this server yet", "No jobs yet")
@@ -51,7 +51,7 @@ def test_a_user_with_jobs_sees_them_live_with_their_images_and_the_worker_online
     expect(page.get_by_test_id("worker")).to_have_text(re.compile(r"^\s*w1\s+(cpu|cuda|mps)\b.*\bidle\s*$"))
     outputs = page.get_by_test_id("recent-output")
     expect(outputs).to_have_count(2)  # both jobs ran
-    page.wait_for_function("() => document.querySelector('[data-testid=recent-output]').naturalWidth === 64")
+    page.wait_for_function(LOADED_THUMBNAIL.replace("TESTID", "recent-output"))
     outputs.first.click()
     expect(page).to_have_url(f"{live_url}/jobs/{job.pk}/")
     assert Job.objects.filter(owner=alice).count() == 2

@@ -118,10 +118,16 @@ def test_a_real_worker_job_stores_its_images_with_their_thumbnails(tiny_model, u
 
 
 @pytest.mark.django_db
-def test_templates_get_thumbnail_urls_and_a_srcset(user_factory):
-    media = stored_media(user_factory("alice"))
-    html = Template(
+def test_templates_get_thumbnail_urls_and_a_srcset_with_the_real_widths(user_factory):
+    alice = user_factory("alice")
+    template = Template(
         '{% load gallery_tags %}<img src="{% thumbnail_url media 768 %}" srcset="{% thumbnail_srcset media %}">'
-    ).render(Context({"media": media}))
-    base = f"/media/{media.pk}/thumbnail?size="
+    )
+    large = stored_media(alice, size=(1024, 512))
+    base = f"/media/{large.pk}/thumbnail?size="
+    html = template.render(Context({"media": large}))
     assert html == f'<img src="{base}768" srcset="{base}256 256w, {base}768 768w">'
+    # 64 pixels wide: no thumbnail is wider than the image, so both sizes are one 64-pixel file.
+    small = stored_media(alice, size=(64, 32))
+    base = f"/media/{small.pk}/thumbnail?size="
+    assert template.render(Context({"media": small})) == f'<img src="{base}768" srcset="{base}256 64w">'

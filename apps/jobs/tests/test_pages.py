@@ -214,7 +214,7 @@ def test_jobs_table_shows_live_parts_and_the_actions_each_status_allows(client, 
     assert f'action="/jobs/{running.pk}/cancel"' in row and "/retry" not in row and "/delete" not in row
 
     row = re.search(rf'<tr id="job-row-{done.pk}".*?</tr>', page, re.S).group(0)
-    assert f'<a href="/media/{output.pk}/file"' in row and f'src="/media/{output.pk}/file"' in row
+    assert f'<a href="/media/{output.pk}/file"' in row and f'src="/media/{output.pk}/thumbnail?size=256"' in row
     assert f'action="/jobs/{done.pk}/retry"' in row and f'action="/jobs/{done.pk}/delete"' in row
     assert 'hx-confirm="Delete this job? Its images stay in the gallery."' in row
     assert "/cancel" not in row
@@ -431,7 +431,9 @@ def test_detail_page_shows_parameters_outputs_and_timings(client, alice):
         "waited 2 s", "ran 5 s",
     ):  # fmt: skip
         assert shown in parameters, shown
-    assert page.index(f'src="/media/{first.pk}/file"') < page.index(f'src="/media/{second.pk}/file"')
+    assert page.index(f'src="/media/{first.pk}/thumbnail?size=256"') < page.index(
+        f'src="/media/{second.pk}/thumbnail?size=256"'
+    )
     assert f'ws-connect="/ws/jobs/?format=html&amp;job={job.pk}"' in page
     assert f'id="job-detail-{job.pk}"' in page and 'data-status="SUCCEEDED">Succeeded</span>' in page
 
@@ -478,6 +480,6 @@ def test_the_final_fragment_shows_the_outputs_and_the_final_actions(alice):
     # The link opens the original; the list shows a thumbnail, never the full PNG.
     thumbnail = f"/media/{output.pk}/thumbnail?size="
     assert f'<a href="/media/{output.pk}/file" class="job-output"><img src="{thumbnail}256"' in fragment
-    assert f'srcset="{thumbnail}256 256w, {thumbnail}768 768w"' in fragment
+    assert f'srcset="{thumbnail}256 64w"' in fragment  # a 64-pixel image: its thumbnails are 64 wide
     assert 'alt="Output, seed 77"' in fragment
     assert 'value="100"' in fragment and "Retry" in fragment and "Delete" in fragment and ">Cancel<" not in fragment
