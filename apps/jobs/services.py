@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
-from apps.core.errors import SeidraError
+from apps.core.errors import ParameterError, SeidraError
 from apps.gallery.services import media_storage_quota_check
 from apps.moderation.selectors import prompt_check_allowed
 from apps.notifications.models import NotificationLevel
@@ -130,6 +130,10 @@ def job_retry(*, job: Job, seed: str = RetrySeed.SAME) -> Job:
         parameters = {**job.parameters, "seed": None}
     else:
         raise SeidraError(_('The seed choice must be "same" or "new".'), status=400)
+    try:  # a pattern blocked since the job ran refuses its retry too
+        prompt_check_allowed(prompt=parameters.get("prompt", ""))
+    except ParameterError as error:  # a retry has no prompt field to name: the reason alone
+        raise SeidraError(error.errors["prompt"], status=400) from None
     User.objects.select_for_update().filter(pk=job.owner_id).first()
     _check_queue_limit(job.owner)
     media_storage_quota_check(owner=job.owner)

@@ -53,6 +53,17 @@ def test_the_api_refuses_a_blocked_prompt_with_a_400_naming_prompt(api, tiny_mod
 
 
 @pytest.mark.django_db
+def test_a_job_whose_prompt_was_blocked_since_cannot_be_retried(api, tiny_model):
+    made = api.post("/api/generation/image", {**QUICK, "prompt": "a fox, gore everywhere"}, format="json")
+    assert made.status_code == 201
+    Job.objects.filter(pk=made.json()["id"]).update(status="FAILED")
+    PromptBlock.objects.create(pattern="gore")
+    refused = api.post(f"/api/jobs/{made.json()['id']}/retry", {"seed": "new"}, format="json")
+    assert refused.status_code == 400 and "“gore”" in refused.json()["message"]
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_the_create_page_shows_the_refusal_next_to_the_prompt(user_factory, tiny_model):
     user_factory("alice", PASSWORD)
     client = Client()
