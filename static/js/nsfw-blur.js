@@ -3,8 +3,31 @@
 // lightbox; later clicks act as usual, and a checkbox inside (the gallery's selection) still works.
 // In the capture phase, delegated from the document, so outputs that htmx or the websocket bring in
 // later work too. The one blur of every page: jobs table, job page, gallery grid and lightbox.
+// A revealed item (data-media-id) stays revealed on this page when a live update or an htmx swap
+// renders it again, blurred, from the server.
 (function () {
   "use strict";
+  var revealed = new Set();
+
+  function reveal(element) {
+    element.classList.remove("nsfw-blur");
+    element.removeAttribute("title");
+  }
+
+  function revealAgain() {
+    if (!revealed.size) {
+      return;
+    }
+    document.querySelectorAll("[data-nsfw-blur].nsfw-blur[data-media-id]").forEach(function (element) {
+      if (revealed.has(element.dataset.mediaId)) {
+        reveal(element);
+      }
+    });
+  }
+  // After an htmx swap, and after a websocket message's out-of-band swaps (which settle without the
+  // afterSettle event).
+  document.addEventListener("htmx:afterSettle", revealAgain);
+  document.addEventListener("htmx:wsAfterMessage", revealAgain);
   document.addEventListener("click", function (event) {
     var blurred = event.target.closest("[data-nsfw-blur].nsfw-blur");
     if (!blurred || event.target.closest("input, label")) {
@@ -12,7 +35,9 @@
     }
     event.preventDefault();
     event.stopPropagation();
-    blurred.classList.remove("nsfw-blur");
-    blurred.removeAttribute("title");
+    if (blurred.dataset.mediaId) {
+      revealed.add(blurred.dataset.mediaId);
+    }
+    reveal(blurred);
   }, true);
 })();
