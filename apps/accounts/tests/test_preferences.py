@@ -6,8 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.accounts.models import NsfwDisplay
-from apps.accounts.services import access_token_create
-from tests.support.auth import log_in
+from tests.support.auth import api_client_for, log_in
 from tests.support.openapi import assert_matches_schema, served_schema
 
 PASSWORD = "a-long-test-passphrase"
@@ -15,10 +14,7 @@ PASSWORD = "a-long-test-passphrase"
 
 @pytest.fixture
 def api(user_factory) -> APIClient:
-    user_factory("alice")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_create(username='alice', hours=1)}")
-    return client
+    return api_client_for(user_factory("alice"))
 
 
 @pytest.mark.django_db

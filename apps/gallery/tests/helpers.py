@@ -1,7 +1,6 @@
 """Media as a finished job leaves them, and clients signed in as a user would be."""
 
 from PIL import Image
-from rest_framework.test import APIClient
 
 from apps.accounts.services import access_token_create
 from apps.gallery.models import Media
@@ -17,12 +16,6 @@ def stored_media(owner, *, prompt: str = "a red fox in the snow", size=(64, 32),
     job = Job.objects.create(owner=owner, status=JobStatus.RUNNING, parameters={"prompt": prompt})
     image = Image.new("RGB", size, color)
     return media_store_image(job=job, index=0, image=image, parameters={"prompt": prompt, "seed": 5, **parameters})
-
-
-def api_client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_create(username=user.username, hours=1)}")
-    return client
 
 
 def bearer(user) -> dict:

@@ -13,9 +13,10 @@ from django.utils import timezone
 from apps.gallery.models import Media
 from apps.gallery.thumbnails import thumbnail_name
 from apps.jobs.models import Job
+from tests.support.auth import api_client_for
 from tests.support.openapi import assert_matches_schema, served_schema
 
-from .helpers import api_client_for, stored_media
+from .helpers import stored_media
 
 LIST = "/api/media"
 DETAIL = "/api/media/{media_id}"

@@ -10,9 +10,9 @@ from django.utils import timezone
 from apps.gallery.models import Media
 from apps.gallery.selectors import media_storage_used
 from apps.jobs.models import Job, JobStatus
-from tests.support.auth import log_in
+from tests.support.auth import api_client_for, log_in
 
-from .helpers import PASSWORD, api_client_for
+from .helpers import PASSWORD
 
 QUICK = {"prompt": "a red fox in the snow", "width": 64, "height": 64, "steps": 2, "seed": 7}
 FORM = {

@@ -14,9 +14,10 @@ from apps.gallery.services import media_delete
 from apps.gallery.thumbnails import thumbnail_name
 from apps.jobs.models import Job
 from apps.jobs.services import job_create
+from tests.support.auth import api_client_for
 from tests.support.workers import burst_worker_run
 
-from .helpers import BROWSER_NAVIGATION, api_client_for, bearer, stored_media
+from .helpers import BROWSER_NAVIGATION, bearer, stored_media
 
 
 def on_disk(media: Media, name: str) -> Path:

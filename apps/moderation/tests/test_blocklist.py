@@ -8,12 +8,11 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from apps.accounts.services import access_token_create
 from apps.jobs.models import Job
 from apps.jobs.tests.test_pages import HTMX, VALID, error_of
 from apps.moderation.models import PromptBlock
 from apps.moderation.selectors import prompt_blocked_text
-from tests.support.auth import log_in
+from tests.support.auth import api_client_for, log_in
 from tests.support.openapi import assert_matches_schema, served_schema
 
 PASSWORD = "a-long-test-passphrase"
@@ -22,10 +21,7 @@ QUICK = {"prompt": "a red fox", "model": "seidra-tiny-sdxl", "width": 64, "heigh
 
 @pytest.fixture
 def api(user_factory) -> APIClient:
-    user_factory("alice")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_create(username='alice', hours=1)}")
-    return client
+    return api_client_for(user_factory("alice"))
 
 
 @pytest.mark.django_db
