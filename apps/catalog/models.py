@@ -22,11 +22,27 @@ class ModelFormat(models.TextChoices):
     SINGLE_FILE = "single_file", _("Single file")
 
 
+class Engine(models.TextChoices):
+    """Which engine runs a model (apps/catalog/request.py names them for the workers)."""
+
+    LOCAL = "local", _("Local (this server's workers)")
+    COMFYUI = "comfyui", _("ComfyUI server")
+
+
+class LoraKeyFormat(models.TextChoices):
+    """How a LoRA file names its weights: ComfyUI reads kohya keys and silently skips the others."""
+
+    UNKNOWN = "", _("Not checked")
+    KOHYA = "kohya", _("Kohya (lora_unet_...)")
+    DIFFUSERS = "diffusers", _("Diffusers / PEFT (unet....lora_A)")
+
+
 class Source(models.TextChoices):
     CATALOG = "catalog", _("Catalog")
     LOCAL = "local", _("Local file")
     HUB = "hub", _("Hugging Face Hub")
     DEMO = "demo", _("Demo (random weights)")
+    COMFYUI = "comfyui", _("ComfyUI server")
 
 
 class InstalledModel(models.Model):
@@ -40,6 +56,9 @@ class InstalledModel(models.Model):
     )
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.LOCAL)
     repo_id = models.CharField(_("hub repository"), max_length=200, blank=True)
+    engine = models.CharField(_("engine"), max_length=16, choices=Engine.choices, default=Engine.LOCAL)
+    # ComfyUI entries: the base URLs of the pool's servers that list this checkpoint (empty for local ones).
+    servers = models.JSONField(_("servers"), default=list, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -69,6 +88,11 @@ class InstalledLora(models.Model):
     is_demo = models.BooleanField(
         _("demo LoRA"), default=False, help_text=_("Demo LoRA with random weights, for the demo model.")
     )
+    engine = models.CharField(_("engine"), max_length=16, choices=Engine.choices, default=Engine.LOCAL)
+    servers = models.JSONField(_("servers"), default=list, blank=True)  # as InstalledModel.servers
+    key_format = models.CharField(
+        _("key format"), max_length=16, choices=LoraKeyFormat.choices, default=LoraKeyFormat.UNKNOWN, blank=True
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -76,6 +100,37 @@ class InstalledLora(models.Model):
         ordering = ["name"]
         verbose_name = _("installed LoRA")
         verbose_name_plural = _("installed LoRAs")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkflowTemplate(models.Model):
+    """A staff-registered ComfyUI API-format workflow, offered to users like a model.
+
+    Staff only: a workflow can call any node installed on the server. `inputs` maps SEIDRA fields to
+    the workflow's inputs: {"prompt": {"node": "6", "input": "text"}, "seed": {...}, ...}."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    workflow = models.JSONField(_("workflow (API format)"), default=dict)
+    inputs = models.JSONField(_("inputs"), default=dict, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_by = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("ComfyUI workflow template")
+        verbose_name_plural = _("ComfyUI workflow templates")
 
     def __str__(self) -> str:
         return self.name

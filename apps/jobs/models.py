@@ -40,6 +40,10 @@ class Job(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     # Validated by apps.catalog.parameters; the worker reads them from here (RQ carries the id only).
     parameters = models.JSONField(_("parameters"), default=dict)
+    # Which engine runs it (apps.catalog.request.ENGINES), from the model at submit: it picks the RQ queue.
+    engine = models.CharField(_("engine"), max_length=16, default="local")
+    # What the engine recorded: for ComfyUI the server, the prompt id and the workflow sent.
+    engine_details = models.JSONField(_("engine details"), default=dict, blank=True)
     progress = models.FloatField(_("progress"), default=0.0)  # 0..1
     step = models.PositiveIntegerField(_("step"), default=0)
     total_steps = models.PositiveIntegerField(_("total steps"), default=0)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 import seidra
 from apps.catalog import limits as job_limits  # plain constants: the defaults of the CPU job limits
+from apps.catalog.comfyui_client import comfyui_urls_parse  # plain function: no Django import
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -146,6 +147,8 @@ def redis_settings(redis_url: str) -> dict:
         "RQ_QUEUES": {
             # JSON, never pickle: a queue entry is data (a job id), not code.
             "gpu": {"URL": redis_url, "DEFAULT_TIMEOUT": 3600, "SERIALIZER": "rq.serializers.JSONSerializer"},
+            # Jobs for ComfyUI models: their worker needs neither torch nor a GPU.
+            "comfyui": {"URL": redis_url, "DEFAULT_TIMEOUT": 3600, "SERIALIZER": "rq.serializers.JSONSerializer"},
         },
     }
 
@@ -316,7 +319,19 @@ STORAGES = {
 
 # --- Engines and models (used by the workers)
 SEIDRA_MODELS_DIR = Path(env.str("SEIDRA_MODELS_DIR", default=str(VAR_DIR / "models")))
+# One or several ComfyUI servers, comma-separated (http://host:8188,...): their checkpoints join the
+# catalog and their jobs go to the `comfyui` queue (README "ComfyUI servers").
 SEIDRA_COMFYUI_URL = env.str("SEIDRA_COMFYUI_URL", default="")
+SEIDRA_COMFYUI_URLS = comfyui_urls_parse(SEIDRA_COMFYUI_URL)
+SEIDRA_COMFYUI_QUEUE = "comfyui"
+SEIDRA_COMFYUI_HTTP_TIMEOUT = env.float("SEIDRA_COMFYUI_HTTP_TIMEOUT", default=10.0)  # one REST call
+# No websocket message nor progress for this long while a prompt runs: the server is asked directly
+# (queue, history) and the job fails if the server is gone.
+SEIDRA_COMFYUI_SILENCE_SECONDS = env.float("SEIDRA_COMFYUI_SILENCE_SECONDS", default=30.0)
+# How often the catalog lists each server's checkpoints and LoRAs again (also at worker start and on
+# the staff's "Refresh" action), and how long an unreachable server is left out of the pool.
+SEIDRA_COMFYUI_REFRESH_SECONDS = env.int("SEIDRA_COMFYUI_REFRESH_SECONDS", default=300)
+SEIDRA_COMFYUI_RETRY_SECONDS = env.int("SEIDRA_COMFYUI_RETRY_SECONDS", default=30)
 SEIDRA_SADTALKER_URL = env.str("SEIDRA_SADTALKER_URL", default="")
 SEIDRA_GPU_QUEUE = "gpu"
 # --- Jobs (apps/jobs, workers/worker.py)

@@ -1,10 +1,6 @@
-"""Engine failures, each with a message a person can act on (shown on the job and in the API)."""
+"""The local SDXL engine's own failures; the shared ones live in workers/engines/errors.py."""
 
-
-class EngineError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+from ..errors import EngineError, GenerationCancelled  # noqa: F401 - the engine's modules import them here
 
 
 class InvalidRequest(EngineError):
@@ -17,9 +13,3 @@ class InvalidRequest(EngineError):
 
 class LoraError(EngineError):
     pass
-
-
-class GenerationCancelled(EngineError):
-    def __init__(self, step: int) -> None:
-        super().__init__(f"Cancelled after step {step}.")
-        self.step = step
