@@ -38,6 +38,10 @@ class EngineJob:
     request: ImageRequest
     location: ModelLocation
     hook: ProgressHook | None = None
+    # True once the user cancelled (or the job was taken over): engines that wait without steps
+    # (a remote server encoding the prompt) ask it between messages; the hook's Progress.cancel
+    # covers the steps themselves.
+    cancel_requested: Callable[[], bool] = lambda: False
     # What a previous attempt of this job recorded (Job.engine_details): e.g. the ComfyUI server and
     # prompt id it was sent to, so a resumed job follows that prompt instead of sending it twice.
     details: dict = field(default_factory=dict)
