@@ -50,11 +50,11 @@ class LiveWorker:
     busy: bool
 
 
-def live_workers() -> list[LiveWorker]:
-    """Workers registered in RQ for the GPU queue whose liveness key is fresh: a killed worker's RQ
-    entry outlives it for minutes, its liveness key only SEIDRA_WORKER_HEARTBEAT_TTL seconds.
-    Raises RedisError when Redis is unreachable."""
-    queue_name = settings.SEIDRA_GPU_QUEUE
+def live_workers(queue_name: str | None = None) -> list[LiveWorker]:
+    """Workers registered in RQ for a queue (the GPU queue by default) whose liveness key is fresh: a
+    killed worker's RQ entry outlives it for minutes, its liveness key only
+    SEIDRA_WORKER_HEARTBEAT_TTL seconds. Raises RedisError when Redis is unreachable."""
+    queue_name = queue_name or settings.SEIDRA_GPU_QUEUE
     connection = _redis_connection()
     registered = [w for w in Worker.all(connection=connection) if queue_name in w.queue_names()]
     devices = workers_alive_devices(connection, [w.name for w in registered])

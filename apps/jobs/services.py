@@ -38,14 +38,20 @@ NOTIFY_SUCCEEDED = gettext_noop("Your image is ready")
 NOTIFY_FAILED = gettext_noop("Your job failed")
 
 
-def _running_owner_ids() -> list[int]:
-    return list(Job.objects.filter(status=JobStatus.RUNNING).values_list("owner_id", flat=True).distinct())
+def _running_owner_ids(engine: str) -> list[int]:
+    """Owners with a job running on the engine: they had their turn in its queue's round 0."""
+    running = Job.objects.filter(status=JobStatus.RUNNING, engine=engine)
+    return list(running.values_list("owner_id", flat=True).distinct())
 
 
 def _enqueue(job: Job) -> None:
     try:
         queueing.job_enqueue(
-            job_id=str(job.id), kind=job.kind, owner_id=job.owner_id, running_owner_ids=_running_owner_ids()
+            job_id=str(job.id),
+            kind=job.kind,
+            owner_id=job.owner_id,
+            running_owner_ids=_running_owner_ids(job.engine),
+            engine=job.engine,
         )
     except Exception:  # Redis down: the row stays QUEUED and reconcile pushes it once Redis is back
         logger.warning("could not enqueue job %s; reconcile will retry", job.id, exc_info=True)
