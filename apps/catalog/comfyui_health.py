@@ -22,6 +22,8 @@ def comfyui_server_health(url: str) -> dict:
         queue = client.queue()
     except ComfyError as error:
         return {**item, "status": "error", "reason": error.message}
+    except (AttributeError, IndexError, KeyError, TypeError) as error:  # JSON of another shape: not ComfyUI?
+        return {**item, "status": "error", "reason": comfyui_malformed_reason(url, error)}
     system = stats.get("system") or {}
     item["version"] = str(system.get("comfyui_version") or "")
     item["devices"] = [
@@ -45,3 +47,7 @@ def comfyui_health(urls: list[str] | None = None) -> list[dict]:
         return []
     with ThreadPoolExecutor(max_workers=min(len(urls), 8)) as pool:
         return list(pool.map(comfyui_server_health, urls))
+
+
+def comfyui_malformed_reason(url: str, error: Exception) -> str:
+    return f"{url} answered in a shape ComfyUI does not use ({type(error).__name__}): is it a ComfyUI server?"

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .comfyui_client import ComfyClient, ComfyError
+from .comfyui_health import comfyui_malformed_reason
 from .layout import LORAS, SAFETENSORS, models_dir
 from .lora_keys import lora_key_format
 from .models import Engine, InstalledLora, InstalledModel, LoraKeyFormat, ModelFormat, ModelKind, Source
@@ -76,6 +77,8 @@ def catalog_comfyui_refresh(urls: list[str] | None = None) -> ComfyRefreshReport
             report.answered[url] = ServerListing(checkpoints=tuple(client.checkpoints()), loras=tuple(client.loras()))
         except ComfyError as error:
             report.unreachable[url] = error.message
+        except (AttributeError, IndexError, KeyError, TypeError) as error:  # JSON of another shape
+            report.unreachable[url] = comfyui_malformed_reason(url, error)
     comfyui_listings_apply(urls=urls, report=report)
     return report
 

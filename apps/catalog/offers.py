@@ -43,6 +43,10 @@ class ModelChoice:
     is_demo: bool = False
     is_template: bool = False
 
+    def option_attrs(self) -> dict:
+        """What the Create page's script reads on the <option> to show only the LoRAs it can take."""
+        return {"data-engine": self.engine, "data-loras": "0" if self.is_template else "1"}
+
 
 def model_choices(models: list[InstalledModel]) -> list[ModelChoice]:
     """Local checkpoints first, then each ComfyUI server's (by server set), then the templates."""

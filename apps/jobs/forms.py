@@ -169,7 +169,7 @@ class ImageJobForm(forms.Form):
         choices = model_choices(models)
         self.fields["model"].widget.choices = model_choice_groups(choices, self._model_label)
         self.fields["model"].widget.option_data = {
-            choice.name: {**self._limits_data(choice), "data-engine": choice.engine} for choice in choices
+            choice.name: {**self._limits_data(choice), **choice.option_attrs()} for choice in choices
         }
         self.fields["scheduler"].widget.choices = list(SCHEDULERS.items())
         self.fields["size"].choices = [

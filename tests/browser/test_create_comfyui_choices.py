@@ -42,8 +42,19 @@ def test_create_page_offers_a_comfyui_model_and_a_template_by_engine(page, live_
     expect(page.get_by_label("Size")).to_have_value("1024x1024")
     expect(page.get_by_label("Steps")).to_have_value("30")
 
-    lora = page.locator(".lora-row[data-engine='comfyui']")
-    expect(lora).to_contain_text("peft-style.safetensors")
-    expect(lora).to_contain_text("ComfyUI")
-    expect(lora).to_contain_text("ComfyUI ignores this LoRA (diffusers/PEFT keys): convert it to kohya format")
-    expect(page.locator(".lora-row[data-engine='local']").first).to_contain_text("Local")
+    # Only the LoRAs the chosen model's engine can use are offered.
+    remote_lora = page.locator(".lora-row[data-engine='comfyui']")
+    local_loras = page.locator(".lora-row[data-engine='local']")
+    expect(remote_lora).to_be_visible()
+    expect(remote_lora).to_contain_text("peft-style.safetensors")
+    expect(remote_lora).to_contain_text("ComfyUI ignores this LoRA (diffusers/PEFT keys): convert it to kohya format")
+    expect(local_loras.first).to_be_hidden()
+
+    model.select_option("portrait-flow")  # a template takes no LoRA
+    expect(remote_lora).to_be_hidden()
+    expect(page.get_by_text("No LoRA for this model")).to_be_visible()
+
+    model.select_option(DEMO)
+    expect(local_loras.first).to_be_visible()
+    expect(local_loras.first).to_contain_text("Local")
+    expect(remote_lora).to_be_hidden()
