@@ -136,3 +136,18 @@ def test_models_api_lists_engines_servers_templates_and_health(
     ]
     [server] = body["comfyui_servers"]
     assert server["url"] == comfyui_rows and server["status"] == "error"
+
+
+def test_admin_refresh_from_comfyui_reports_each_server(user_factory, comfyui_rows):
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(user_factory("boss", is_staff=True, is_superuser=True))
+    changelist = client.get(reverse("admin:catalog_installedmodel_changelist")).content.decode()
+    assert "Refresh from ComfyUI" in changelist and "sdxl-remote.safetensors" in changelist
+
+    page = client.post(reverse("admin:catalog_installedlora_comfyui_refresh"), follow=True).content.decode()
+
+    assert "0 of 1 servers answered" in page
+    assert f"{comfyui_rows[1:]}: unreachable, its entries are kept" in page  # the admin capitalises messages
+    assert InstalledLora.objects.filter(name="peft-style.safetensors").exists()
