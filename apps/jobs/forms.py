@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.catalog.models import InstalledLora, InstalledModel
+from apps.catalog.offers import model_choice_groups, model_choices
 from apps.catalog.parameters import (
     BATCH_RANGE,
     DEFAULT_SCHEDULER,
@@ -164,17 +165,21 @@ class ImageJobForm(forms.Form):
         self.fields["persona"].widget.option_data = {str(p.id): PersonaSelect.persona_data(p) for p in personas}
         if not self.is_bound and self.initial.get("persona"):  # ?persona=: its defaults go in on load
             self.fields["persona"].widget.attrs["data-prefill"] = "1"
-        self.fields["model"].widget.choices = [(model.name, self._model_label(model)) for model in models]
-        self.fields["model"].widget.option_data = {model.name: self._limits_data(model) for model in models}
+        # Local models, each ComfyUI server's, then the workflow templates (grouped when not all local).
+        choices = model_choices(models)
+        self.fields["model"].widget.choices = model_choice_groups(choices, self._model_label)
+        self.fields["model"].widget.option_data = {
+            choice.name: {**self._limits_data(choice), **choice.option_attrs()} for choice in choices
+        }
         self.fields["scheduler"].widget.choices = list(SCHEDULERS.items())
         self.fields["size"].choices = [
             *((_size_value(width, height), f"{width} × {height}") for width, height in SIZE_PRESETS),
             (CUSTOM_SIZE, _("Custom")),
         ]
-        names = [model.name for model in models]
+        names = [choice.name for choice in choices]
         self.initial.setdefault("model", default_model if default_model in names else (names or [""])[0])
         chosen_name = self.data.get("model") if self.is_bound else self.initial["model"]
-        chosen = next((model for model in models if model.name == chosen_name), None)
+        chosen = next((choice for choice in choices if choice.name == chosen_name), None)
         self._show_limits(chosen)
         defaults = model_defaults(is_demo=bool(chosen and chosen.is_demo))
         self.initial.setdefault("size", _size_choice(defaults.width, defaults.height))
