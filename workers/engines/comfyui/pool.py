@@ -66,7 +66,8 @@ class ServerPool:
                     best = ServerChoice(client=client, queue=queue)
             if best is not None:
                 return best
-        raise EngineError(f"No ComfyUI server of '{model}' answered (tried {', '.join(urls)}): " + " | ".join(failures))
+        # Every URL was tried, and each failure names its URL.
+        raise EngineError(f"No ComfyUI server with '{model}' answered: " + " | ".join(failures))
 
 
 # One per worker process, so what it learned about dead servers outlives a job.
