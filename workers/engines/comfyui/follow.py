@@ -200,13 +200,19 @@ class PromptFollower:
         if self.cancelling_since is not None and now - self.cancelling_since < CANCEL_RETRY_SECONDS:
             return
         self.cancelling_since = now
-        queue = self._ask(self.client.queue)
-        if self.prompt_id in queue.pending:
-            self._ask(lambda: self.client.queue_delete([self.prompt_id]))
-            queue = self._ask(self.client.queue)  # it may have started meanwhile
-        if self.prompt_id in queue.running:
-            self._ask(lambda: self.client.interrupt(self.prompt_id))
-        elif self.prompt_id not in queue.pending:
+        try:
+            queue = self._ask(self.client.queue)
+            if self.prompt_id in queue.pending:
+                self._ask(lambda: self.client.queue_delete([self.prompt_id]))
+                queue = self._ask(self.client.queue)  # it may have started meanwhile
+            if self.prompt_id in queue.running:
+                self._ask(lambda: self.client.interrupt(self.prompt_id))
+                return
+        except EngineError as error:
+            # The server stopped answering: nothing runs there for this job any more that SEIDRA
+            # could stop, and the person asked for the job to end.
+            raise GenerationCancelled(self.counter.step) from error
+        if self.prompt_id not in queue.pending:
             raise GenerationCancelled(self.counter.step)
 
     # --- following -------------------------------------------------------------------------------
