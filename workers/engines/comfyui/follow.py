@@ -173,16 +173,14 @@ class PromptFollower:
         return entry
 
     def _history_wait(self) -> dict:
-        # `execution_success` is sent before the history entry is written: poll until it is.
+        # `execution_success` (or an error) is sent before the history entry is written: poll until it is.
         deadline = time.monotonic() + self.silence_seconds
         while True:
             entry = self._ask(lambda: self.client.history(self.prompt_id))
             if entry is not None:
                 return entry
             if time.monotonic() >= deadline:
-                raise EngineError(
-                    f"ComfyUI at {self.url} said prompt {self.prompt_id} succeeded but wrote no history for it."
-                )
+                raise EngineError(f"ComfyUI at {self.url} ended prompt {self.prompt_id} but wrote no history for it.")
             time.sleep(HISTORY_POLL_SECONDS)
 
     # --- cancel ----------------------------------------------------------------------------------
@@ -245,9 +243,9 @@ class PromptFollower:
 
     def finished(self, entry: dict) -> dict:
         """The entry of a prompt that ended, once its status says it succeeded (and no cancel was asked)."""
-        history_outcome(self.url, entry, step=self.counter.step)
         if self.cancelling_since is not None:
-            raise GenerationCancelled(self.counter.step)  # it ended before the interrupt took hold
+            raise GenerationCancelled(self.counter.step)  # interrupted, or it ended before the interrupt took hold
+        history_outcome(self.url, entry, step=self.counter.step)
         return entry
 
     def _handle(self, message: dict | bytes) -> bool:
@@ -262,17 +260,12 @@ class PromptFollower:
             return False
         if kind == "progress":
             self._progress(data)
-        elif kind == "executing":
+            return False
+        if kind == "executing":
             return data.get("node") is None
-        elif kind == "execution_success":
-            return True
-        elif kind == "execution_error":
-            if self.cancelling_since is not None:
-                raise GenerationCancelled(self.counter.step)
-            raise EngineError(execution_error_message(self.url, data))
-        elif kind == "execution_interrupted":
-            raise GenerationCancelled(self.counter.step)
-        return False
+        # An error or an interruption is sent before the prompt leaves the queue: its end is read
+        # from /history too (finished() raises what it says), so the queue is empty when the job ends.
+        return kind in ("execution_success", "execution_error", "execution_interrupted")
 
     def _progress(self, data: dict) -> None:
         counted = self.counter.count(node=data.get("node"), value=int(data["value"]), maximum=int(data["max"]))
