@@ -194,3 +194,28 @@ def worker_process(redis_url, tiny_models_dir, transactional_db):
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture(scope="session")
+def comfyui_server():
+    """A real ComfyUI server (tests/support/comfyui_server.py) with the test checkpoint and its
+    kohya-format LoRA, for the whole session: .url, .checkpoint, .lora, .log (its output).
+    Skipped unless SEIDRA_TEST_COMFYUI_DIR names ComfyUI's source (.ci/run sets it)."""
+    from tests.support.comfyui_server import SKIP_REASON, comfy_server_start, comfyui_dir
+
+    source = comfyui_dir()
+    if source is None:
+        pytest.skip(SKIP_REASON)
+    server = comfy_server_start(source)
+    yield server
+    server.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests on the real ComfyUI server get a longer timeout: the first may build its venv and
+    checkpoint, and each ComfyUI job takes a minute or more on a CPU."""
+    from tests.support.comfyui_server import TEST_TIMEOUT_S
+
+    for item in items:
+        if "comfyui_server" in getattr(item, "fixturenames", ()) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_S))
