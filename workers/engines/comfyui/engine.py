@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from PIL import Image
 
-from apps.catalog.comfyui_client import ComfyClient, ComfyError
+from apps.catalog.comfyui_client import ComfyClient, ComfyError, ComfyUnreachable
 from apps.catalog.comfyui_workflow import (
     image_seeds,
     sampler_nodes,
@@ -89,7 +89,7 @@ class ComfyEngine:
         try:
             where, entry = follower.locate() if previous else ("absent", None)
             if where == "absent":
-                self._submit(job, client, details)
+                entry = self._submit(job, client, details, follower)
             entry = follower.follow() if entry is None else follower.finished(entry)
             images = self._outputs(client, entry, plan.workflow)
         finally:
@@ -134,7 +134,9 @@ class ComfyEngine:
                 raise EngineError(str(error)) from error
         return Plan(workflow=workflow, seed=seed, is_template=is_template)
 
-    def _submit(self, job: EngineJob, client: ComfyClient, details: dict) -> None:
+    def _submit(self, job: EngineJob, client: ComfyClient, details: dict, follower: PromptFollower) -> dict | None:
+        """POST /prompt; None once queued, or the history entry when an unanswered POST turns out to
+        have been run already."""
         if job.cancel_requested():
             raise GenerationCancelled(0)
         job.save_details(details)  # before the POST: a lost worker's successor finds the prompt
@@ -142,8 +144,15 @@ class ComfyEngine:
             client.prompt_submit(
                 workflow=details["workflow"], prompt_id=details["prompt_id"], client_id=client_id_for(job.job_id)
             )
-        except ComfyError as error:  # unreachable, or 400 naming the node and the value it refused
+        except ComfyUnreachable as error:
+            # No answer is not "not received": sending again could run it twice, so ask where it is.
+            where, entry = follower.locate()
+            if where == "absent":
+                raise EngineError(error.message) from error
+            return entry
+        except ComfyError as error:  # 400 naming the node and the value it refused, or another HTTP error
             raise EngineError(error.message) from error
+        return None
 
     def _outputs(self, client: ComfyClient, entry: dict, workflow: dict) -> list[Image.Image]:
         """The images the SaveImage nodes wrote, in chain order, fetched with GET /view."""
