@@ -47,16 +47,15 @@ def fresh_seed() -> int:
     return random.randint(0, MAX_SEED)
 
 
-def tiny_request(checkpoint: str, **changes) -> ImageRequest:
-    values = {"prompt": "a red fox in the snow", "model": checkpoint, "width": 64, "height": 64, "steps": 2}
-    return ImageRequest(**(values | {"seed": fresh_seed()} | changes))
+def tiny_request(checkpoint: str, *, prompt: str, steps: int) -> ImageRequest:
+    return ImageRequest(prompt=prompt, model=checkpoint, width=64, height=64, steps=steps, seed=fresh_seed())
 
 
-def engine_job(server, *, servers=None, model=None, steps=2, **changes) -> EngineJob:
+def engine_job(server, *, servers=None, model=None, steps=2, prompt="a red fox in the snow", **changes) -> EngineJob:
     model = model or server.checkpoint
     return EngineJob(
         job_id=str(uuid.uuid4()),
-        request=tiny_request(model, steps=steps),
+        request=tiny_request(model, steps=steps, prompt=prompt),
         location=ModelLocation(name=model, engine=ENGINE_COMFYUI, servers=tuple(servers or (server.url,))),
         **changes,
     )
@@ -116,7 +115,8 @@ def test_a_resumed_job_already_in_history_returns_its_images_without_sending_aga
 
 def test_a_resumed_job_still_running_is_followed_to_its_images(comfyui_server):
     # A previous attempt sent the prompt, then its worker was lost: the prompt runs on without it.
-    job = engine_job(comfyui_server, hook=HookRecorder(), steps=1)
+    # A prompt text of its own: encoding it (no cache) keeps the prompt running while the job resumes.
+    job = engine_job(comfyui_server, hook=HookRecorder(), steps=1, prompt=f"a lighthouse, {uuid.uuid4()}")
     workflow = txt2img_workflow(
         job.request, checkpoint=comfyui_server.checkpoint, seed=job.request.seed, filename_prefix="seidra/resume"
     )
@@ -189,3 +189,18 @@ def test_a_template_runs_as_saved_with_its_mapped_inputs_set_and_returns_what_it
     assert [image.size for image in result.images] == [(64, 64), (64, 64)]
     assert result.seeds == [job.request.seed] * 2 and result.parameters["template"] == "Two squares"
     assert result.details["workflow"]["1"]["inputs"]["width"] == 64 and template["1"]["inputs"]["width"] == 512
+
+
+def test_a_server_that_dies_during_the_job_fails_it_naming_the_url(comfyui_server, settings):
+    # Last in this module: it restarts the session's server (the next prompt loads the model again).
+    settings.SEIDRA_COMFYUI_SILENCE_SECONDS = 5  # how long an unanswering server is waited for
+
+    def stop_at_first_step(progress):
+        comfyui_server.stop()
+
+    job = engine_job(comfyui_server, hook=stop_at_first_step)
+    try:
+        with pytest.raises(EngineError, match=f"{comfyui_server.url} is unreachable"):
+            ComfyEngine().run(job)
+    finally:
+        comfyui_server.start()
