@@ -120,9 +120,10 @@ class PromptFollower:
             raise SocketLost() from error
         if opcode == websocket.ABNF.OPCODE_TEXT:
             try:
-                return json.loads(data)
+                message = json.loads(data)
             except ValueError:
                 return None  # not ComfyUI's: nothing to act on
+            return message if isinstance(message, dict) else None
         if opcode == websocket.ABNF.OPCODE_BINARY:
             return bytes(data)
         raise SocketLost()  # a close frame
@@ -165,6 +166,8 @@ class PromptFollower:
         """After silence or a lost socket: None while the prompt is queued or running, its history entry
         once it ended; EngineError when the server no longer knows it."""
         where, entry = self.locate()
+        if where == "absent" and self.cancelling_since is not None:
+            raise GenerationCancelled(self.counter.step)  # gone, as asked
         if where == "absent":
             raise EngineError(
                 f"ComfyUI at {self.url} no longer knows prompt {self.prompt_id} (the server was restarted or "
@@ -192,8 +195,8 @@ class PromptFollower:
         )
 
     def _cancel(self) -> None:
-        """Take the prompt off the server: deleted while waiting, interrupted while running (seen at
-        the sampler's next step). Raises GenerationCancelled once it is gone from the queue."""
+        """Take the prompt off the server: deleted while waiting, interrupted while running (ComfyUI
+        stops at the next node or sampler step). Raises GenerationCancelled once it is gone from the queue."""
         now = time.monotonic()
         if self.cancelling_since is not None and now - self.cancelling_since < CANCEL_RETRY_SECONDS:
             return
