@@ -6,6 +6,7 @@ once and store its outputs once.
 """
 
 import logging
+from dataclasses import replace
 
 from django.conf import settings
 from django.db import transaction
@@ -16,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
+from apps.catalog.request import ImageRequest
+from apps.catalog.selectors import model_engine
 from apps.core.errors import ParameterError, SeidraError
 from apps.gallery.services import media_storage_quota_check
 from apps.moderation.selectors import prompt_check_allowed
@@ -84,9 +87,15 @@ def job_create(*, owner: User, kind: str = JobKind.IMAGE, parameters: dict) -> J
     User.objects.select_for_update().filter(pk=owner.pk).first()
     _check_queue_limit(owner)
     media_storage_quota_check(owner=owner)
-    cleaned = job_parameters_clean(owner=owner, data=parameters)  # a persona composes first
-    prompt_check_allowed(prompt=cleaned["prompt"])  # the prompt the job would run: ParameterError names `prompt`
-    job = Job.objects.create(owner=owner, kind=kind, parameters=cleaned, total_steps=cleaned["steps"])
+    request = job_parameters_clean(owner=owner, data=parameters)  # a persona composes first
+    prompt_check_allowed(prompt=request.prompt)  # the prompt the job would run: ParameterError names `prompt`
+    job = Job.objects.create(
+        owner=owner,
+        kind=kind,
+        parameters=request.to_json(),
+        engine=model_engine(request.model),  # which engine's queue and worker take it
+        total_steps=request.steps,
+    )
     transaction.on_commit(lambda: _enqueue(job))
     return job
 
@@ -125,21 +134,22 @@ def job_retry(*, job: Job, seed: str = RetrySeed.SAME) -> Job:
             raise SeidraError(
                 _("This job's seed was random and no image kept it: retry it with a new seed."), status=409
             )
-        parameters = {**job.parameters, "seed": same}
+        request = replace(ImageRequest.from_json(job.parameters), seed=same)
     elif seed == RetrySeed.NEW:
-        parameters = {**job.parameters, "seed": None}
+        request = replace(ImageRequest.from_json(job.parameters), seed=None)
     else:
         raise SeidraError(_('The seed choice must be "same" or "new".'), status=400)
     try:  # a pattern blocked since the job ran refuses its retry too
-        prompt_check_allowed(prompt=parameters.get("prompt", ""))
+        prompt_check_allowed(prompt=request.prompt)
     except ParameterError as error:  # a retry has no prompt field to name: the reason alone
         raise SeidraError(error.errors["prompt"], status=400) from None
     User.objects.select_for_update().filter(pk=job.owner_id).first()
     _check_queue_limit(job.owner)
     media_storage_quota_check(owner=job.owner)
     retried = Job.objects.create(
-        owner=job.owner, kind=job.kind, parameters=parameters, total_steps=job.total_steps, retry_of=job
-    )
+        owner=job.owner, kind=job.kind, parameters=request.to_json(), engine=job.engine,
+        total_steps=job.total_steps, retry_of=job,
+    )  # fmt: skip
     transaction.on_commit(lambda: _enqueue(retried))
     return retried
 
