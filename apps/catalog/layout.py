@@ -96,6 +96,12 @@ def local_model_location(*, name: str, path: Path, is_demo: bool) -> ModelLocati
     )
 
 
+def local_model_location_by_name(name: str) -> ModelLocation:
+    """The same, from the name alone (checkpoints/<name>, demo by its name): for the engine's tests and
+    benches, which load files without a catalog. The worker asks the catalog (`model_locate`)."""
+    return local_model_location(name=name, path=entry_target(kind="checkpoint", name=name), is_demo=is_demo_name(name))
+
+
 def staging_dir(name: str) -> Path:
     """Per-entry download area on the same filesystem, so finished files are moved, not copied."""
     return models_dir() / DOWNLOADS / name

@@ -188,6 +188,16 @@ def job_progress_save(*, job_id: str, worker_name: str, step: int, total: int, e
     )
 
 
+def job_engine_details_save(*, job_id: str, worker_name: str, details: dict) -> bool:
+    """Record what the engine did (Job.engine_details: e.g. the ComfyUI server and prompt id) while
+    the job runs, so a resumed attempt follows it; False when this worker no longer owns the job."""
+    return bool(
+        Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, worker_name=worker_name).update(
+            engine_details=details, updated=timezone.now()
+        )
+    )
+
+
 def _finish(job: Job, *, status: str, error: str = "", stage: str = "") -> Job:
     job.status, job.error, job.stage, job.finished, job.eta_seconds = status, error, stage, timezone.now(), None
     if status == JobStatus.SUCCEEDED:
