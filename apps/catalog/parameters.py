@@ -16,7 +16,7 @@ models only (a ComfyUI server has its own device). LoRAs must exist for the mode
 The answer is an ImageRequest (apps/catalog/request.py), the one typed request the job row stores.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -53,7 +53,7 @@ SCHEDULERS = {
     "ddim": "DDIM",
     "unipc": "UniPC",
 }
-DEFAULT_SCHEDULER = "euler_a"
+DEFAULT_SCHEDULER = next(item.default for item in fields(ImageRequest) if item.name == "scheduler")
 # The same samplers as ComfyUI's KSampler names them: (sampler_name, scheduler). Read from ComfyUI
 # workflows (apps/gallery/parameters_read.py) by their sampler; ComfyUI's scheduler must match for DPM++ 2M.
 COMFYUI_SAMPLERS = {
@@ -78,7 +78,7 @@ SIZE_PRESETS = ((1024, 1024), (1152, 896), (896, 1152), (1216, 832), (832, 1216)
 MAX_LORAS = 5
 MAX_PROMPT_CHARS = 2000
 # The same for every model; the size and the steps depend on the model (limits.model_defaults).
-DEFAULTS = {"guidance": 7.0, "batch_size": 1}
+DEFAULTS = {item.name: item.default for item in fields(ImageRequest) if item.name in ("guidance", "batch_size")}
 
 
 def _number(data: dict, name: str, kind: type, low, high, errors: dict, *, demo: bool = False):
