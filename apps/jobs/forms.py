@@ -2,10 +2,13 @@
 
 The form only shapes what the page posts (size presets, LoRA checkboxes and sliders, an empty
 seed for a random one); every check of a value is made by apps.catalog.parameters, the validator
-the API uses too, and its errors are put back next to the field they name.
+the API uses too, and its errors are put back next to the field they name. Each field's label,
+help text and bounds come from the one request model (apps.catalog.request ImageRequest) and
+apps.catalog.limits.
 """
 
 import json
+from dataclasses import fields
 
 from django import forms
 from django.conf import settings
@@ -14,24 +17,21 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
+from apps.catalog.limits import FIELD_BOUNDS, FIELD_INCREMENTS
 from apps.catalog.models import InstalledLora, InstalledModel
 from apps.catalog.parameters import (
-    BATCH_RANGE,
     DEFAULT_SCHEDULER,
     DEFAULTS,
-    GUIDANCE_RANGE,
     LORA_WEIGHT_RANGE,
-    MAX_SEED,
     SCHEDULERS,
     SIZE_PRESETS,
     SIZE_STEP,
-    WIDEST_SIDES,
-    WIDEST_STEPS,
     ParameterError,
     model_defaults,
     model_limits,
     scheduler_lookup,
 )
+from apps.catalog.request import ImageRequest
 from apps.personas.composition import DEFAULT_FIELDS
 from apps.personas.models import Persona
 from apps.personas.selectors import persona_list
@@ -113,9 +113,30 @@ class PersonaSelect(ModelSelect):
         }
 
 
+REQUEST_FIELDS = {item.name: item for item in fields(ImageRequest)}
+
+
+def _label(name: str):
+    """The request model's label of a field (apps.catalog.request), translated when shown."""
+    return _(REQUEST_FIELDS[name].metadata["label"])
+
+
+def _help(name: str):
+    text = REQUEST_FIELDS[name].metadata["help"]
+    return _(text) if text else ""
+
+
+def _number_field(name: str) -> forms.CharField:
+    """A number of the request: its label and help, and its widest bounds (apps.catalog.limits) on the
+    input; the chosen model's own are set in __init__ (and by the page's script when the model changes),
+    and the validator applies them."""
+    widget = _number_input(*FIELD_BOUNDS[name], FIELD_INCREMENTS[name])
+    return forms.CharField(label=_label(name), required=False, help_text=_help(name), widget=widget)
+
+
 class ImageJobForm(forms.Form):
     persona = forms.CharField(
-        label=_("Persona"),
+        label=_label("persona"),
         required=False,
         widget=PersonaSelect,
         help_text=_(
@@ -124,27 +145,31 @@ class ImageJobForm(forms.Form):
         ),
     )
     prompt = forms.CharField(
-        label=_("Prompt"), required=False, widget=forms.Textarea(attrs={"rows": 3, "autofocus": True})
+        label=_label("prompt"),
+        help_text=_help("prompt"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autofocus": True}),
     )
     negative_prompt = forms.CharField(
-        label=_("Negative prompt"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_label("negative_prompt"),
+        help_text=_help("negative_prompt"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     # Plain text fields behind select widgets: an unknown name is reported by the shared
     # validator ("No model named ... is installed"), not by a generic "invalid choice".
-    model = forms.CharField(label=_("Model"), required=False, widget=ModelSelect)
-    loras = forms.Field(label=_("LoRA styles"), required=False, widget=forms.MultipleHiddenInput)
+    model = forms.CharField(label=_label("model"), help_text=_help("model"), required=False, widget=ModelSelect)
+    loras = forms.Field(label=_label("loras"), required=False, widget=forms.MultipleHiddenInput)
     size = forms.ChoiceField(label=_("Size"))
-    # The widest bounds of any model; the chosen model's own are set in __init__ (and by the page's
-    # script when the model changes), and the validator applies them.
-    width = forms.CharField(label=_("Width"), required=False, widget=_number_input(*WIDEST_SIDES, SIZE_STEP))
-    height = forms.CharField(label=_("Height"), required=False, widget=_number_input(*WIDEST_SIDES, SIZE_STEP))
-    steps = forms.CharField(label=_("Steps"), required=False, widget=_number_input(*WIDEST_STEPS, 1))
-    guidance = forms.CharField(label=_("Guidance"), required=False, widget=_number_input(*GUIDANCE_RANGE, 0.1))
-    scheduler = forms.CharField(label=_("Scheduler"), required=False, widget=forms.Select)
-    seed = forms.CharField(
-        label=_("Seed"), required=False, help_text=_("Empty for a random seed."), widget=_number_input(0, MAX_SEED, 1)
+    width = _number_field("width")
+    height = _number_field("height")
+    steps = _number_field("steps")
+    guidance = _number_field("guidance")
+    scheduler = forms.CharField(
+        label=_label("scheduler"), help_text=_help("scheduler"), required=False, widget=forms.Select
     )
-    batch_size = forms.CharField(label=_("Images"), required=False, widget=_number_input(*BATCH_RANGE, 1))
+    seed = _number_field("seed")
+    batch_size = _number_field("batch_size")
 
     def __init__(
         self,
