@@ -31,7 +31,7 @@ from apps.catalog.parameters import (
     model_limits,
     scheduler_lookup,
 )
-from apps.catalog.request import ImageRequest
+from apps.catalog.request import ENGINE_LOCAL, ImageRequest
 from apps.personas.composition import DEFAULT_FIELDS
 from apps.personas.models import Persona
 from apps.personas.selectors import persona_list
@@ -60,6 +60,12 @@ def _gpu_declared() -> bool:
     return settings.SEIDRA_DEVICE.startswith(("cuda", "mps"))
 
 
+def _cpu_limits_may_apply(model: InstalledModel | None) -> bool:
+    """With SEIDRA_DEVICE=auto only the worker knows whether it has a GPU; a ComfyUI server's
+    device is its own (apps.catalog.parameters applies the CPU limits to local models only)."""
+    return not _gpu_declared() and (model is None or model.engine == ENGINE_LOCAL)
+
+
 def size_help(model: InstalledModel | None) -> str:
     limits = model_limits(is_demo=bool(model and model.is_demo))
     low, high = limits.sides
@@ -68,7 +74,7 @@ def size_help(model: InstalledModel | None) -> str:
         "high": high,
         "step": SIZE_STEP,
     }
-    if not _gpu_declared():  # with SEIDRA_DEVICE=auto only the worker knows whether it has a GPU
+    if _cpu_limits_may_apply(model):
         text += " " + gettext(
             "A worker without a GPU takes at most %(pixels)s pixels per job (width × height × images)."
         ) % {"pixels": number_format(settings.SEIDRA_CPU_MAX_PIXELS, force_grouping=True)}
@@ -78,7 +84,7 @@ def size_help(model: InstalledModel | None) -> str:
 def steps_help(model: InstalledModel | None) -> str:
     limits = model_limits(is_demo=bool(model and model.is_demo))
     text = gettext("At most %(steps)s steps with this model.") % {"steps": limits.steps[1]}
-    if not _gpu_declared():
+    if _cpu_limits_may_apply(model):
         text += " " + gettext("At most %(steps)s on a worker without a GPU.") % {"steps": settings.SEIDRA_CPU_MAX_STEPS}
     return text
 
@@ -317,19 +323,16 @@ class ImageJobForm(forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean()
         width, height = self._size()
-        data = {
-            "prompt": cleaned.get("prompt", ""),
-            "negative_prompt": cleaned.get("negative_prompt", ""),
-            "model": cleaned.get("model") or None,
-            "loras": self._loras(),
-            "width": width,
-            "height": height,
-            "steps": cleaned.get("steps"),
-            "guidance": cleaned.get("guidance"),
-            "scheduler": cleaned.get("scheduler"),
-            "seed": cleaned.get("seed") or "",
-            "batch_size": cleaned.get("batch_size"),
-        }
+        # The request's fields as posted, by their names (a new request field with a form field of the
+        # same name comes through as it is), then the page's own shapes: size menu, LoRA rows, blanks.
+        data = {name: cleaned.get(name) for name in REQUEST_FIELDS if name in self.fields and name != "persona"}
+        data.update(
+            model=cleaned.get("model") or None,
+            loras=self._loras(),
+            width=width,
+            height=height,
+            seed=cleaned.get("seed") or "",
+        )
         if cleaned.get("persona"):  # the posted fields are the explicit ones: the server composes
             data["persona"] = cleaned["persona"]
         try:

@@ -6,7 +6,6 @@ once and store its outputs once.
 """
 
 import logging
-from dataclasses import replace
 
 from django.conf import settings
 from django.db import transaction
@@ -17,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
-from apps.catalog.request import ImageRequest
 from apps.catalog.selectors import model_engine
 from apps.core.errors import ParameterError, SeidraError
 from apps.gallery.services import media_storage_quota_check
@@ -134,20 +132,21 @@ def job_retry(*, job: Job, seed: str = RetrySeed.SAME) -> Job:
             raise SeidraError(
                 _("This job's seed was random and no image kept it: retry it with a new seed."), status=409
             )
-        request = replace(ImageRequest.from_json(job.parameters), seed=same)
+        parameters = {**job.parameters, "seed": same}
     elif seed == RetrySeed.NEW:
-        request = replace(ImageRequest.from_json(job.parameters), seed=None)
+        parameters = {**job.parameters, "seed": None}
     else:
         raise SeidraError(_('The seed choice must be "same" or "new".'), status=400)
     try:  # a pattern blocked since the job ran refuses its retry too
-        prompt_check_allowed(prompt=request.prompt)
+        prompt_check_allowed(prompt=parameters.get("prompt", ""))
     except ParameterError as error:  # a retry has no prompt field to name: the reason alone
         raise SeidraError(error.errors["prompt"], status=400) from None
     User.objects.select_for_update().filter(pk=job.owner_id).first()
     _check_queue_limit(job.owner)
     media_storage_quota_check(owner=job.owner)
     retried = Job.objects.create(
-        owner=job.owner, kind=job.kind, parameters=request.to_json(), engine=job.engine,
+        # The row's request as it is (ImageRequest.to_json() of its submit), on the same engine.
+        owner=job.owner, kind=job.kind, parameters=parameters, engine=job.engine,
         total_steps=job.total_steps, retry_of=job,
     )  # fmt: skip
     transaction.on_commit(lambda: _enqueue(retried))
