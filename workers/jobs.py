@@ -74,7 +74,7 @@ def _image_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) 
                 cancel_requested=reporter.cancel_requested,
                 details=job.engine_details or {},
                 save_details=save_details,
-            )  # fmt: skip
+            )
         )
     except GenerationCancelled as cancelled:
         job_cancelled(job_id=job_id, worker_name=worker_name, step=cancelled.step)
