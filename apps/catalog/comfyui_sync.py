@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from .comfyui_client import ComfyClient, ComfyError
 from .comfyui_health import comfyui_malformed_reason
-from .layout import LORAS, SAFETENSORS, models_dir
+from .layout import LORAS, SAFETENSORS, is_demo_name, models_dir
 from .lora_keys import lora_key_format
 from .models import Engine, InstalledLora, InstalledModel, LoraKeyFormat, ModelFormat, ModelKind, Source
 
@@ -144,7 +144,10 @@ def _rows_apply(model_class, offers: dict[str, list[str]], urls, report: ComfyRe
 
 
 def _new_values(model_class, name: str) -> dict:
+    # The demo rule holds on any engine: a random-weights `seidra-tiny*` checkpoint on a ComfyUI
+    # server (the test equipment's) takes the demo model's small bounds.
     common = {"name": name, "path": name, "engine": Engine.COMFYUI, "source": Source.COMFYUI}
+    common["is_demo"] = is_demo_name(name)
     if model_class is InstalledModel:
         return {**common, "kind": ModelKind.CHECKPOINT, "format": ModelFormat.SINGLE_FILE}
     return {**common, "key_format": _local_key_format(name)}

@@ -160,9 +160,8 @@ def _model(data: dict, errors: dict) -> _Target | None:
         return None
     model = InstalledModel.objects.filter(name=name, kind="checkpoint").first()
     if model is not None:
-        demo = model.engine == ENGINE_LOCAL and model.is_demo
         servers = frozenset(model.servers or ())
-        return _Target(name=model.name, engine=model.engine, is_demo=demo, servers=servers)
+        return _Target(name=model.name, engine=model.engine, is_demo=model.is_demo, servers=servers)
     if template_get_enabled(name) is not None:
         return _Target(name=name, engine=ENGINE_COMFYUI, is_template=True)
     errors["model"] = _("No model named '%(name)s' is installed.") % {"name": name}

@@ -143,3 +143,21 @@ def test_the_command_prints_one_line_per_server_and_fails_when_none_answered(mod
         call_command("comfyui_refresh")
     out = capsys.readouterr().out
     assert f"{dead}: unreachable, its entries are kept" in out
+
+
+def test_a_random_weights_demo_checkpoint_on_a_comfyui_server_takes_the_demo_bounds(models_dir, settings):
+    """The demo rule (a `seidra-tiny*` name) holds on any engine: such a ComfyUI checkpoint takes the
+    demo model's small sizes, which a real SDXL checkpoint refuses."""
+    from apps.catalog.parameters import ParameterError, image_parameters_clean
+
+    settings.SEIDRA_DEVICE = "auto"
+    _apply([A], answered={A: (["seidra-tiny-comfyui-sdxl.safetensors", "sdxl.safetensors"], [])})
+    assert InstalledModel.objects.get(name="seidra-tiny-comfyui-sdxl.safetensors").is_demo
+    assert not InstalledModel.objects.get(name="sdxl.safetensors").is_demo
+
+    small = {"prompt": "a lighthouse", "width": 64, "height": 64, "steps": 2}
+    request = image_parameters_clean({**small, "model": "seidra-tiny-comfyui-sdxl.safetensors"})
+    assert (request.width, request.height) == (64, 64)
+    with pytest.raises(ParameterError) as refused:
+        image_parameters_clean({**small, "model": "sdxl.safetensors"})
+    assert set(refused.value.errors) == {"width", "height"}

@@ -23,8 +23,9 @@ from .tiny_model import _tokenizer
 
 # Bump when the weights or layout change: the test fixtures cache the files under this version.
 BUILDER_VERSION = "1"
-CHECKPOINT_FILE = "seidra-comfyui-test-sdxl.safetensors"
-LORA_FILE = "seidra-comfyui-test-lora.safetensors"
+# `seidra-tiny*`: random weights, so the catalog gives it the demo model's small bounds (64x64 tests).
+CHECKPOINT_FILE = "seidra-tiny-comfyui-sdxl.safetensors"
+LORA_FILE = "seidra-tiny-comfyui-lora.safetensors"
 CLIP_VOCAB = 49408  # ComfyUI builds both text encoders with CLIP's vocabulary
 LORA_RANK = 8
 # Attention projections the LoRA adapts, as kohya's SDXL trainer does.
