@@ -36,6 +36,8 @@ STOP_TIMEOUT_S = 20
 # A test using the server may first build the venv and the checkpoint (several minutes each on a
 # cold machine), then run jobs of a minute or more each: the default per-test timeout is too short.
 TEST_TIMEOUT_S = 2400
+# Previews as SEIDRA's engine expects them (binary JPEG frames on the websocket).
+SERVER_FLAGS = ("--cpu", "--preview-method", "latent2rgb")
 SKIP_REASON = (
     f"{COMFYUI_DIR_ENV} is not set: the ComfyUI tests need ComfyUI's source and setup-venv.sh "
     f"(run them with {COMFYUI_DIR_ENV}=/path/to/shared/comfyui, as .ci/run does; see the README)"
@@ -115,8 +117,8 @@ class ComfyServer:
         from apps.catalog.comfyui_client import ComfyClient, ComfyError
 
         command = [
-            str(self.venv / "bin" / "python"), "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(self.port),
-            "--base-directory", str(self.base_directory), "--preview-method", "latent2rgb",
+            str(self.venv / "bin" / "python"), "main.py", *SERVER_FLAGS, "--listen", "127.0.0.1",
+            "--port", str(self.port), "--base-directory", str(self.base_directory),
         ]  # fmt: skip
         with self.log.open("ab") as log:
             # Its own process group: stop() ends ComfyUI and anything it started.
