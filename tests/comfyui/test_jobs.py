@@ -79,7 +79,7 @@ def test_a_job_goes_to_the_live_server_streams_progress_and_previews_and_stores_
     )
     assert ComfyClient(server.url).history(job_id), "the live server ran the prompt SEIDRA named after the job"
     progress = [event["job"] for event in events if event["type"] == "job.progress"]
-    assert progress and {(event["step"], event["total_steps"]) for event in progress} >= {(2, 2)}
+    assert progress and {(event["step"], event["total"]) for event in progress} >= {(2, 2)}
     previews = [event["preview"] for event in progress if "preview" in event]
     assert previews and previews[0].startswith("data:image/jpeg;base64,")
     final = events[-1]["job"]
