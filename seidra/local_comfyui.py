@@ -145,6 +145,8 @@ class ComfyServer:
 
 
 def comfy_server_start(source: Path) -> ComfyServer:
+    if not (source / "setup-venv.sh").is_file() or not (source / "src" / "main.py").is_file():
+        raise RuntimeError(f"{COMFYUI_DIR_ENV}={source} does not hold ComfyUI's src/main.py and setup-venv.sh")
     venv = venv_ensure(source)
     checkpoint, lora = models_ensure()
     server = ComfyServer(
