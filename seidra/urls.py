@@ -15,6 +15,7 @@ urlpatterns = [
     path("media/", include("apps.gallery.urls")),
     path("s/", include("apps.gallery.share_urls")),  # share links: public, outside /media/
     path("personas/", include("apps.personas.urls")),
+    path("catalog/", include("apps.catalog.urls")),  # staff actions of the Models page
     path("admin/", admin.site.urls),
     path("api/", include("seidra.api_urls")),
     # Prometheus scrapes only: allowed addresses or the token, 404 for anyone else (apps/core/metrics_access.py).

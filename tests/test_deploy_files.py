@@ -92,7 +92,8 @@ def copy_sources(path: Path) -> list[str]:
 
 
 def test_compose_has_the_four_services_and_builds_web_and_worker_from_docker_dir(compose):
-    assert set(compose["services"]) == {"postgres", "redis", "web", "worker"}
+    always = {name for name, service in compose["services"].items() if not service.get("profiles")}
+    assert always == {"postgres", "redis", "web", "worker"}
     for role in ("web", "worker"):
         build = compose["services"][role]["build"]
         context = (COMPOSE_FILE.parent / build["context"]).resolve()
@@ -344,6 +345,17 @@ def test_systemd_web_unit_migrates_and_bootstraps_before_serving():
 def test_systemd_worker_unit_listens_on_the_gpu_queue():
     directives = unit_directives(SYSTEMD_DIR / "seidra-worker@.service")
     assert directives["ExecStart"][0].endswith("manage.py rqworker gpu")
+
+
+def test_the_comfyui_worker_is_optional_needs_no_gpu_and_listens_on_the_comfyui_queue(compose):
+    worker = compose["services"]["comfyui-worker"]
+    assert worker["profiles"] == ["comfyui"]  # only with `--profile comfyui`
+    assert worker["image"] == compose["services"]["worker"]["image"]
+    assert worker["command"][-2:] == ["/app/docker/start-worker.sh", "comfyui"]
+    assert "deploy" not in worker, "it drives remote servers: no GPU reservation"
+    directives = unit_directives(SYSTEMD_DIR / "seidra-comfyui-worker@.service")
+    assert directives["ExecStart"][0].endswith("manage.py rqworker comfyui")
+    assert not any("CUDA" in value for value in directives.get("Environment", []))
 
 
 def test_worker_image_installs_the_nsfw_detector_unless_told_not_to():

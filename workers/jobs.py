@@ -8,15 +8,17 @@ import logging
 import os
 import socket
 
-from django.conf import settings
 from rq import get_current_job
 
+from apps.catalog.request import ImageRequest
+from apps.catalog.selectors import model_locate
+from apps.core.errors import SeidraError
+from apps.gallery.png_metadata import image_metadata
 from apps.gallery.services import media_store_image
 from apps.jobs.models import Job
 from apps.jobs.queueing import redis_connection
-from apps.jobs.services import job_cancelled, job_fail, job_start, job_succeed
+from apps.jobs.services import job_cancelled, job_engine_details_save, job_fail, job_start, job_succeed
 
-from .engines.resident import engine_cache, engine_runtime
 from .nsfw.detector import nsfw_verdict
 from .progress import ProgressReporter
 
@@ -45,43 +47,39 @@ def image_job_run(job_id: str) -> str:
 
 
 def _image_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) -> str:
-    # Torch and diffusers load here, in the worker, never in the web process.
-    from .engines.sdxl.errors import EngineError, GenerationCancelled
-    from .engines.sdxl.generate import GenerationRequest, generate
-    from .engines.sdxl.models_dir import lora_spec, model_source
+    # The engine's heavy imports (torch and diffusers for the local one) happen in engine_for, in
+    # the worker, never in the web process; a `comfyui` worker never imports torch.
+    from .engines.base import EngineJob, engine_for
+    from .engines.errors import EngineError, GenerationCancelled
 
     job_id = str(job.pk)
     if reporter.cancel_requested():
         job_cancelled(job_id=job_id, worker_name=worker_name, step=0)
         return "cancelled"
 
-    # 2. Generate with the resident pipeline; each step reports progress and checks for cancel.
-    parameters = job.parameters
-    models_dir = settings.SEIDRA_MODELS_DIR
+    # 2. Ask the catalog where the model lives and which engine runs it, then run that engine; each
+    #    step reports progress and checks for cancel.
+    def save_details(details: dict) -> None:
+        job_engine_details_save(job_id=job_id, worker_name=worker_name, details=details)
+
     try:
-        request = GenerationRequest(
-            prompt=parameters["prompt"],
-            negative_prompt=parameters.get("negative_prompt", ""),
-            width=parameters["width"],
-            height=parameters["height"],
-            steps=parameters["steps"],
-            guidance=parameters["guidance"],
-            seed=parameters.get("seed"),
-            scheduler=parameters["scheduler"],
-            batch_size=parameters["batch_size"],
-            loras=tuple(lora_spec(models_dir, lora["name"], lora["weight"]) for lora in parameters.get("loras", [])),
-        )
-        result = generate(
-            request,
-            source=model_source(models_dir, parameters["model"]),
-            cache=engine_cache(),
-            runtime=engine_runtime(),
-            hook=reporter,
+        request = ImageRequest.from_json(job.parameters)
+        location = model_locate(request.model)
+        result = engine_for(location.engine).run(
+            EngineJob(
+                job_id=job_id,
+                request=request,
+                location=location,
+                hook=reporter,
+                cancel_requested=reporter.cancel_requested,
+                details=job.engine_details or {},
+                save_details=save_details,
+            )
         )
     except GenerationCancelled as cancelled:
         job_cancelled(job_id=job_id, worker_name=worker_name, step=cancelled.step)
         return "cancelled"
-    except EngineError as error:
+    except (EngineError, SeidraError) as error:  # SeidraError: the model left the catalog since submit
         job_fail(job_id=job_id, worker_name=worker_name, error=error.message)
         return "failed"
     except Exception as error:
@@ -96,13 +94,17 @@ def _image_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) 
     # 3. Score each image for NSFW content (None: detector off or failed), before the storing transaction.
     verdicts = [nsfw_verdict(image) for image in result.images]
 
-    # 4. Store the images (PNG with their parameters) and finish, once, if this worker still owns the job.
+    # 4. Store the images (PNG with the request and the engine's facts) and what the engine recorded,
+    #    and finish, once, if this worker still owns the job.
     def store_outputs(owned: Job) -> None:
         for index, image in enumerate(result.images):
-            image_parameters = {**result.parameters, "seed": result.seeds[index], "job": str(owned.pk)}
-            if parameters.get("persona"):  # {"id", "name"}: the prompt above is already the composed one
-                image_parameters["persona"] = parameters["persona"]
-            media_store_image(job=owned, index=index, image=image, parameters=image_parameters, nsfw=verdicts[index])
+            parameters = image_metadata(
+                request=request.to_json(), engine_facts=result.parameters, seed=result.seeds[index], job_id=job_id
+            )
+            media_store_image(job=owned, index=index, image=image, parameters=parameters, nsfw=verdicts[index])
+        if result.details:
+            owned.engine_details = result.details
+            owned.save(update_fields=["engine_details", "updated"])
 
     finished = job_succeed(job_id=job_id, worker_name=worker_name, store_outputs=store_outputs)
     if finished is None:

@@ -22,6 +22,8 @@ from apps.jobs.events import EVENT_PROGRESS, job_event_send, job_state
 from apps.jobs.models import Job
 from apps.jobs.services import job_progress_save
 
+from .engines.base import Progress
+
 logger = logging.getLogger(__name__)
 PREVIEW_QUALITY = 80
 
@@ -145,7 +147,7 @@ class ProgressReporter:
             per_step = now - self.started
         return per_step * (total - step)
 
-    def __call__(self, progress) -> None:
+    def __call__(self, progress: Progress) -> None:
         now = time.monotonic()
         step, total = progress.step, progress.total
         if step == 1:
@@ -180,6 +182,10 @@ class ProgressReporter:
         job.progress = step / total if total else 0.0
         state = job_state(job, with_outputs=False)
         if self.preview_pending:
-            self.preview_pending = False
-            state["preview"] = preview_data_url(progress.preview())
+            # An engine may have no frame yet (a remote server sends previews when it has them):
+            # the preview stays pending for a later event.
+            image = progress.preview()
+            if image is not None:
+                self.preview_pending = False
+                state["preview"] = preview_data_url(image)
         job_event_send(job, EVENT_PROGRESS, state=state)

@@ -1,4 +1,5 @@
-"""The GPU worker: `manage.py rqworker gpu` runs this class (settings.RQ["WORKER_CLASS"]).
+"""The job worker: `manage.py rqworker gpu` (local SDXL) and `manage.py rqworker comfyui` (remote
+ComfyUI servers; no torch imported) run this class (settings.RQ["WORKER_CLASS"]).
 
 - Jobs run in this process (rq's SimpleWorker), one after the other: a pipeline loaded by one
   job stays resident for the next; forking a work horse per job would load SDXL every time.
@@ -177,6 +178,37 @@ class Recovery(threading.Thread):
         self.wake.set()
 
 
+def comfyui_device_label() -> str:
+    urls = settings.SEIDRA_COMFYUI_URLS
+    if not urls:
+        return "ComfyUI: no server configured (set SEIDRA_COMFYUI_URL)"
+    return "ComfyUI " + ", ".join(urls)
+
+
+class ComfyuiCatalogRefresh(threading.Thread):
+    """The ComfyUI servers' checkpoints and LoRAs in the catalog: at start, then every
+    SEIDRA_COMFYUI_REFRESH_SECONDS (a model added on a server appears without a restart)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="seidra-comfyui-refresh", daemon=True)
+        self.interval = settings.SEIDRA_COMFYUI_REFRESH_SECONDS
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                from apps.catalog.comfyui_sync import catalog_comfyui_refresh
+
+                report = catalog_comfyui_refresh()
+                logger.info("ComfyUI catalog refreshed: %s", report)
+            except Exception:
+                logger.warning("ComfyUI catalog refresh failed; retrying in %s s", self.interval, exc_info=True)
+            finally:
+                close_old_connections()
+            if not self.interval or self.stopping.wait(self.interval):
+                break
+
+
 class GpuWorker(SimpleWorker):
     def __init__(self, *args, serializer=None, **kwargs) -> None:
         super().__init__(*args, serializer=JSONSerializer, **kwargs)
@@ -189,6 +221,7 @@ class GpuWorker(SimpleWorker):
         self.outage = RedisOutage(self.name, on_recovered=self._redis_recovered)
         self.heartbeat_thread: Heartbeat | None = None
         self.recovery: Recovery | None = None
+        self.comfyui_refresh: ComfyuiCatalogRefresh | None = None
         self.device = ""  # in the liveness key, once the engine is loaded: the home page shows it
         try:
             # Resident from now on, like the pipeline; a setting it cannot honour stops the worker here,
@@ -208,6 +241,8 @@ class GpuWorker(SimpleWorker):
         finally:
             self.heartbeat_thread.stopping.set()
             self.recovery.stop()
+            if self.comfyui_refresh is not None:
+                self.comfyui_refresh.stopping.set()
             if self.heartbeat_thread.is_alive():  # no beat may land after the key is cleared below
                 self.heartbeat_thread.join(timeout=10)
             publisher().flush()
@@ -221,11 +256,19 @@ class GpuWorker(SimpleWorker):
         self.epoch, _ = queueing.redis_epoch(self.connection)
         self.mark_alive()
         self.heartbeat_thread.start()  # before the slow imports below: a starting worker beats too
-        # torch and diffusers are imported now, not by the first job (seconds of pickup latency).
-        from .engines.resident import engine_device_label
-        from .engines.sdxl import generate  # noqa: F401
+        devices = []
+        if settings.SEIDRA_GPU_QUEUE in self.queue_names():
+            # torch and diffusers are imported now, not by the first job (seconds of pickup latency).
+            from .engines.resident import engine_device_label
+            from .engines.sdxl import generate  # noqa: F401
 
-        self.device = engine_device_label()
+            devices.append(engine_device_label())
+        if settings.SEIDRA_COMFYUI_QUEUE in self.queue_names():
+            # No torch: this worker drives remote ComfyUI servers, whose catalog it keeps fresh.
+            devices.append(comfyui_device_label())
+            self.comfyui_refresh = ComfyuiCatalogRefresh()
+            self.comfyui_refresh.start()
+        self.device = " + ".join(devices)
         self.mark_alive()  # the device is known now, not only at the next beat
         self.recovery.start()  # its first run is the full reconcile (jobs of a worker that died)
 

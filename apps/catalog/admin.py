@@ -1,5 +1,7 @@
-"""Installed models and LoRAs in the admin: listed from the disk, synced on demand, LoRAs added by staff."""
+"""Installed models and LoRAs in the admin: listed from the disk and the ComfyUI servers, synced on
+demand, LoRAs added by staff; ComfyUI workflow templates registered by staff."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
@@ -11,8 +13,10 @@ from django.utils.translation import gettext_lazy
 
 from apps.core.errors import SeidraError
 
-from .forms import InstalledLoraForm, LoraAddForm
-from .models import InstalledLora, InstalledModel
+from .comfyui_sync import catalog_comfyui_refresh
+from .forms import InstalledLoraForm, LoraAddForm, WorkflowTemplateForm
+from .models import InstalledLora, InstalledModel, WorkflowTemplate
+from .offers import NO_COMFYUI_SERVER
 from .services import catalog_sync_from_disk, lora_add_from_file, lora_add_from_hub
 
 # Notes beyond this are summarised: a directory of junk should not flood the page.
@@ -27,7 +31,31 @@ class _SyncFromDiskMixin:
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         sync = path("sync/", self.admin_site.admin_view(self.sync_view), name=f"{prefix}_sync")
-        return [sync, *super().get_urls()]
+        comfyui = path(
+            "comfyui-refresh/", self.admin_site.admin_view(self.comfyui_refresh_view), name=f"{prefix}_comfyui_refresh"
+        )
+        return [sync, comfyui, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        extra_context = {**(extra_context or {}), "comfyui_configured": bool(settings.SEIDRA_COMFYUI_URLS)}
+        return super().changelist_view(request, extra_context)
+
+    def comfyui_refresh_view(self, request: HttpRequest) -> HttpResponse:
+        """The ComfyUI rows follow the servers: ask each one what it lists now."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if not settings.SEIDRA_COMFYUI_URLS:
+            messages.error(request, str(NO_COMFYUI_SERVER))
+        else:
+            report = catalog_comfyui_refresh()
+            (messages.success if report.answered else messages.error)(request, report.summary())
+            for line in report.server_lines():
+                messages.info(request, line)
+            for note in report.notes[:_MAX_NOTES_SHOWN]:
+                messages.warning(request, _("Left out: %(note)s") % {"note": note})
+        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
 
     def sync_view(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
@@ -51,10 +79,13 @@ class _SyncFromDiskMixin:
 
 @admin.register(InstalledModel)
 class InstalledModelAdmin(_SyncFromDiskMixin, admin.ModelAdmin):
-    list_display = ["name", "kind", "format", "size", "source", "is_demo", "updated"]
-    list_filter = ["kind", "format", "source", "is_demo"]
+    list_display = ["name", "kind", "engine", "format", "size", "source", "is_demo", "updated"]
+    list_filter = ["engine", "kind", "format", "source", "is_demo"]
     search_fields = ["name", "repo_id"]
-    readonly_fields = ["name", "kind", "format", "path", "size", "is_demo", "source", "repo_id", "created", "updated"]
+    readonly_fields = [
+        "name", "kind", "engine", "servers", "format", "path", "size", "is_demo", "source", "repo_id", "created",
+        "updated",
+    ]  # fmt: skip
     fields = readonly_fields
 
     @admin.display(description=gettext_lazy("size"), ordering="size_bytes")
@@ -72,10 +103,13 @@ class InstalledModelAdmin(_SyncFromDiskMixin, admin.ModelAdmin):
 @admin.register(InstalledLora)
 class InstalledLoraAdmin(_SyncFromDiskMixin, admin.ModelAdmin):
     form = InstalledLoraForm
-    list_display = ["name", "trigger_words_text", "default_weight", "size", "source", "is_demo", "license"]
-    list_filter = ["source", "is_demo", "base_model"]
+    list_display = ["name", "engine", "key_format", "trigger_words_text", "default_weight", "size", "source", "is_demo"]
+    list_filter = ["engine", "key_format", "source", "is_demo", "base_model"]
     search_fields = ["name", "repo_id", "license"]
-    readonly_fields = ["name", "path", "size", "base_model", "is_demo", "source", "repo_id", "created", "updated"]
+    readonly_fields = [
+        "name", "path", "engine", "servers", "key_format", "size", "base_model", "is_demo", "source", "repo_id",
+        "created", "updated",
+    ]  # fmt: skip
     fields = ["name", "trigger_words", "default_weight", "license", *readonly_fields[1:]]
 
     @admin.display(description=gettext_lazy("size"), ordering="size_bytes")
@@ -116,3 +150,22 @@ class InstalledLoraAdmin(_SyncFromDiskMixin, admin.ModelAdmin):
             "has_view_permission": self.has_view_permission(request),
         }
         return render(request, "admin/catalog/installedlora/add_lora.html", context)
+
+
+@admin.register(WorkflowTemplate)
+class WorkflowTemplateAdmin(admin.ModelAdmin):
+    """Staff only (the admin): a workflow can call any node installed on the ComfyUI server."""
+
+    form = WorkflowTemplateForm
+    list_display = ["name", "enabled", "description", "created_by", "updated"]
+    list_filter = ["enabled"]
+    search_fields = ["name", "description"]
+    readonly_fields = ["created_by", "created", "updated"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and super().has_module_permission(request)
+
+    def save_model(self, request: HttpRequest, obj: WorkflowTemplate, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

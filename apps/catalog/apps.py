@@ -6,3 +6,10 @@ class CatalogConfig(AppConfig):
     name = "apps.catalog"
     label = "catalog"
     verbose_name = _("Models and LoRAs")
+
+    def ready(self) -> None:
+        from apps.core.health import health_check_register
+
+        from .comfyui_health import comfyui_health
+
+        health_check_register("comfyui", comfyui_health)

@@ -104,11 +104,15 @@ class ComfyClient:
         try:
             response = self.session.request(method, url, timeout=timeout or self.timeout, **kwargs)
         except requests.RequestException as error:
-            raise ComfyUnreachable(
-                f"ComfyUI at {self.base_url} is unreachable ({type(error).__name__}): is the server running "
-                "and SEIDRA_COMFYUI_URL right?"
-            ) from error
+            raise self.unreachable(error) from error
         return response
+
+    def unreachable(self, error: Exception) -> ComfyUnreachable:
+        """The one wording of "no answer", for REST calls and the websocket alike."""
+        return ComfyUnreachable(
+            f"ComfyUI at {self.base_url} is unreachable ({type(error).__name__}): is the server running "
+            "and SEIDRA_COMFYUI_URL right?"
+        )
 
     def _json(self, method: str, path: str, **kwargs):
         response = self._request(method, path, **kwargs)

@@ -1,8 +1,13 @@
+import json
+
 from django import forms
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .catalog_file import REPO_ID_PATTERN
-from .models import InstalledLora
+from .comfyui_workflow import TEMPLATE_FIELDS, workflow_inputs_problems
+from .models import InstalledLora, InstalledModel, WorkflowTemplate
 from .services import LORA_NAME_PATTERN
 
 
@@ -94,3 +99,69 @@ class InstalledLoraForm(forms.ModelForm):
     class Meta:
         model = InstalledLora
         fields = ["trigger_words", "default_weight", "license"]
+
+
+# A workflow graph is a few hundred kilobytes at most; anything bigger is not one.
+WORKFLOW_FILE_MAX_BYTES = 2 * 1024 * 1024
+
+
+class WorkflowTemplateForm(forms.ModelForm):
+    """Staff register a ComfyUI API-format workflow: uploaded as a .json file or pasted, with the
+    mapping of SEIDRA fields onto its inputs as JSON. Checked on save against the workflow
+    (apps/catalog/comfyui_workflow.py), so a user never picks a template that cannot run."""
+
+    workflow_file = forms.FileField(
+        label=_("Workflow file"),
+        required=False,
+        help_text=_('A workflow saved with "Save (API)" in ComfyUI (.json); replaces the text below.'),
+    )
+
+    class Meta:
+        model = WorkflowTemplate
+        fields = ["name", "description", "enabled", "workflow_file", "workflow", "inputs"]
+        help_texts = {
+            "workflow": _('The API-format JSON: {"3": {"class_type": "KSampler", "inputs": {...}}, ...}.'),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["workflow"].required = False  # an upload may bring it instead
+        self.fields["inputs"].help_text = gettext(
+            'SEIDRA field -> node input, e.g. {"prompt": {"node": "6", "input": "text"}, '
+            '"seed": {"node": "3", "input": "seed"}}. Fields: %(fields)s; prompt is required.'
+        ) % {"fields": ", ".join(TEMPLATE_FIELDS)}
+
+    def clean_workflow_file(self):
+        upload = self.cleaned_data.get("workflow_file")
+        if not upload:
+            return None
+        if upload.size > WORKFLOW_FILE_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(size)s.") % {"size": filesizeformat(WORKFLOW_FILE_MAX_BYTES)}
+            )
+        try:
+            return json.loads(upload.read().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise forms.ValidationError(_("The file is not JSON (%(reason)s).") % {"reason": error}) from None
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if InstalledModel.objects.filter(name=name).exists():
+            raise forms.ValidationError(
+                _("An installed model is named '%(name)s': a template needs a name of its own.") % {"name": name}
+            )
+        return name
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("workflow_file") is not None:
+            data["workflow"] = data["workflow_file"]
+        if "workflow" in self.errors or "inputs" in self.errors or "workflow_file" in self.errors:
+            return data
+        if not data.get("workflow"):
+            self.add_error("workflow", _("Upload the workflow file or paste its JSON."))
+            return data
+        problems = workflow_inputs_problems(data["workflow"], data.get("inputs") or {})
+        for problem in problems:
+            self.add_error("inputs", problem)
+        return data

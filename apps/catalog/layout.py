@@ -8,6 +8,8 @@
     loras/<name>.safetensors         a LoRA, named without the suffix
 
 Names starting with a dot are ours (downloads in progress, partial copies) and never listed.
+Every rule of this layout is written here once: the catalog sync, `setup_models` and the worker
+(through apps/catalog/selectors.py `model_locate`) all read it here.
 """
 
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from .request import ENGINE_LOCAL, ModelLocation
 from .safetensors_header import safetensors_problem
 
 CHECKPOINTS = "checkpoints"
@@ -23,8 +26,15 @@ VAE = "vae"
 LORAS = "loras"
 DOWNLOADS = ".downloads"
 SAFETENSORS = ".safetensors"
-# The embedded demo model and its LoRAs (random weights; `manage.py make_tiny_model`).
+# The embedded demo model and its LoRAs (random weights; `manage.py make_tiny_model`). The one demo
+# rule: a name starting with DEMO_PREFIX (the sync stores it as `is_demo`, the worker reads the row).
 DEMO_PREFIX = "seidra-tiny"
+DEMO_MODEL_NAME = "seidra-tiny-sdxl"
+SDXL_BASE_NAME = "stable-diffusion-xl-base-1.0"
+# Where a single-file checkpoint's configs come from when no SDXL base directory is installed.
+SDXL_BASE_REPO = "stabilityai/stable-diffusion-xl-base-1.0"
+# SDXL's VAE overflows in fp16; this one does not, and is used for every real model when installed.
+FP16_FIX_VAE_NAME = "sdxl-vae-fp16-fix"
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,41 @@ def entry_target(*, kind: str, name: str) -> Path:
     if kind == "lora":
         return lora_file(name)
     return models_dir() / (CHECKPOINTS if kind == "checkpoint" else VAE) / name
+
+
+def single_file_config_dir(path: Path) -> Path | str:
+    """Where a single .safetensors checkpoint takes its diffusers configs and tokenizers from: a
+    directory of the same name beside it (the demo model ships as both), else the installed SDXL
+    base directory, else the hub repo id (downloaded when online)."""
+    own = path.with_name(path.name.removesuffix(SAFETENSORS))
+    if (own / "model_index.json").is_file():
+        return own
+    base = models_dir() / CHECKPOINTS / SDXL_BASE_NAME
+    return base if base.exists() else SDXL_BASE_REPO
+
+
+def fp16_fix_vae_path() -> Path | None:
+    vae = models_dir() / VAE / FP16_FIX_VAE_NAME
+    return vae if vae.exists() else None
+
+
+def local_model_location(*, name: str, path: Path, is_demo: bool) -> ModelLocation:
+    """Where the local engine loads a checkpoint from: `path` is its directory or single file."""
+    single_file = path.suffix == SAFETENSORS
+    return ModelLocation(
+        name=name,
+        engine=ENGINE_LOCAL,
+        is_demo=is_demo,
+        path=path,
+        config_dir=single_file_config_dir(path) if single_file else None,
+        vae_path=None if is_demo else fp16_fix_vae_path(),  # the demo model has its own tiny VAE
+    )
+
+
+def local_model_location_by_name(name: str) -> ModelLocation:
+    """The same, from the name alone (checkpoints/<name>, demo by its name): for the engine's tests and
+    benches, which load files without a catalog. The worker asks the catalog (`model_locate`)."""
+    return local_model_location(name=name, path=entry_target(kind="checkpoint", name=name), is_demo=is_demo_name(name))
 
 
 def staging_dir(name: str) -> Path:

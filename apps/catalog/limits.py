@@ -39,6 +39,20 @@ WIDEST_SIDES = (min(DEMO_MODEL_SIDES[0], REAL_MODEL_SIDES[0]), max(DEMO_MODEL_SI
 WIDEST_STEPS = (STEPS_RANGE[0], max(STEPS_RANGE[1], DEMO_MODEL_STEPS[1]))
 
 
+# Each numeric request field's widest bounds, whatever the model, and its increment: the Create
+# form's inputs and the API schema (apps/catalog/request.py names the fields). The chosen model's own
+# bounds (model_limits) and the CPU limits narrow them; the validator applies those.
+FIELD_BOUNDS = {
+    "width": WIDEST_SIDES,
+    "height": WIDEST_SIDES,
+    "steps": WIDEST_STEPS,
+    "guidance": GUIDANCE_RANGE,
+    "seed": (0, MAX_SEED),
+    "batch_size": BATCH_RANGE,
+}
+FIELD_INCREMENTS = {"width": SIZE_STEP, "height": SIZE_STEP, "steps": 1, "guidance": 0.1, "seed": 1, "batch_size": 1}
+
+
 def model_limits(*, is_demo: bool) -> ModelLimits:
     return DEMO_MODEL_LIMITS if is_demo else REAL_MODEL_LIMITS
 
@@ -81,4 +95,46 @@ def cpu_limits_excess(
         return CpuExcess(field="size", value=pixels, limit=max_pixels, setting="SEIDRA_CPU_MAX_PIXELS")
     if steps > max_steps:
         return CpuExcess(field="steps", value=steps, limit=max_steps, setting="SEIDRA_CPU_MAX_STEPS")
+    return None
+
+
+@dataclass(frozen=True)
+class BoundExcess:
+    """A request value outside its bounds: `field` names it (`loras`: the weight of LoRA `name`)."""
+
+    field: str
+    value: float
+    low: float
+    high: float
+    name: str = ""
+
+
+def request_bounds_excess(
+    *,
+    is_demo: bool,
+    width: int,
+    height: int,
+    steps: int,
+    guidance: float,
+    batch_size: int,
+    seed: int | None,
+    lora_weights: dict[str, float],
+) -> BoundExcess | None:
+    """The first value of a typed request outside the model's bounds (a size must also be a multiple
+    of SIZE_STEP), or None. The engine's own check; the validator applies the same constants field by
+    field to name every bad field of a form at once."""
+    limits = model_limits(is_demo=is_demo)
+    for name, value in (("width", width), ("height", height)):
+        if value % SIZE_STEP or not limits.sides[0] <= value <= limits.sides[1]:
+            return BoundExcess(name, value, *limits.sides)
+    checks = [("steps", steps, limits.steps), ("guidance", guidance, GUIDANCE_RANGE)]
+    checks.append(("batch_size", batch_size, BATCH_RANGE))
+    if seed is not None:
+        checks.append(("seed", seed, (0, MAX_SEED)))
+    for name, value, (low, high) in checks:
+        if not low <= value <= high:
+            return BoundExcess(name, value, low, high)
+    for lora, weight in lora_weights.items():
+        if not LORA_WEIGHT_RANGE[0] <= weight <= LORA_WEIGHT_RANGE[1]:
+            return BoundExcess("loras", weight, *LORA_WEIGHT_RANGE, name=lora)
     return None

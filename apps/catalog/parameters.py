@@ -9,7 +9,14 @@ CPU limits when SEIDRA_DEVICE=cpu says the workers have no GPU) so a mistake is 
 time, next to its field, instead of as a failed job minutes later; the engine keeps its checks for
 jobs that reach it by another way, and applies the CPU limits whenever it runs on a CPU.
 Every string is checked with apps.core.text (no NUL, no lone surrogate) before it is looked up or stored.
+
+The model field names a local checkpoint, a ComfyUI server's checkpoint or an enabled staff workflow
+template; ComfyUI models and templates take the real-model bounds, and the CPU limits apply to local
+models only (a ComfyUI server has its own device). LoRAs must exist for the model's engine.
+The answer is an ImageRequest (apps/catalog/request.py), the one typed request the job row stores.
 """
+
+from dataclasses import dataclass, fields
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -34,8 +41,9 @@ from .limits import (  # noqa: F401 - re-exported for the form and the API schem
     model_defaults,
     model_limits,
 )
-from .models import InstalledLora, InstalledModel
-from .selectors import default_model_name
+from .models import InstalledLora, InstalledModel, LoraKeyFormat
+from .request import ENGINE_COMFYUI, ENGINE_LOCAL, ImageRequest, LoraChoice
+from .selectors import default_model_name, template_get_enabled
 
 # Keys and labels of workers/engines/sdxl/schedulers.py (a test keeps the two in step).
 SCHEDULERS = {
@@ -45,7 +53,7 @@ SCHEDULERS = {
     "ddim": "DDIM",
     "unipc": "UniPC",
 }
-DEFAULT_SCHEDULER = "euler_a"
+DEFAULT_SCHEDULER = next(item.default for item in fields(ImageRequest) if item.name == "scheduler")
 # The same samplers as ComfyUI's KSampler names them: (sampler_name, scheduler). Read from ComfyUI
 # workflows (apps/gallery/parameters_read.py) by their sampler; ComfyUI's scheduler must match for DPM++ 2M.
 COMFYUI_SAMPLERS = {
@@ -70,7 +78,7 @@ SIZE_PRESETS = ((1024, 1024), (1152, 896), (896, 1152), (1216, 832), (832, 1216)
 MAX_LORAS = 5
 MAX_PROMPT_CHARS = 2000
 # The same for every model; the size and the steps depend on the model (limits.model_defaults).
-DEFAULTS = {"guidance": 7.0, "batch_size": 1}
+DEFAULTS = {item.name: item.default for item in fields(ImageRequest) if item.name in ("guidance", "batch_size")}
 
 
 def _number(data: dict, name: str, kind: type, low, high, errors: dict, *, demo: bool = False):
@@ -130,7 +138,18 @@ def _text(data: dict, name: str, *, required: bool, errors: dict) -> str:
     return value
 
 
-def _model(data: dict, errors: dict) -> InstalledModel | None:
+@dataclass(frozen=True)
+class _Target:
+    """What the model field named: the facts the other fields are checked against."""
+
+    name: str
+    engine: str
+    is_demo: bool = False
+    servers: frozenset = frozenset()  # ComfyUI checkpoints: the servers that list it
+    is_template: bool = False
+
+
+def _model(data: dict, errors: dict) -> _Target | None:
     # Omitted or null: the default model. An empty name is a mistake (a blank variable in a script),
     # not a request for the default: it is refused, so the job never runs on a model nobody chose.
     name = _clean_string(default_model_name() if data.get("model") is None else data["model"], "model", errors)
@@ -140,15 +159,44 @@ def _model(data: dict, errors: dict) -> InstalledModel | None:
         errors["model"] = _("Empty: name an installed model, or leave the field out for the default model.")
         return None
     model = InstalledModel.objects.filter(name=name, kind="checkpoint").first()
-    if model is None:
-        errors["model"] = _("No model named '%(name)s' is installed.") % {"name": name}
-    return model
+    if model is not None:
+        demo = model.engine == ENGINE_LOCAL and model.is_demo
+        servers = frozenset(model.servers or ())
+        return _Target(name=model.name, engine=model.engine, is_demo=demo, servers=servers)
+    if template_get_enabled(name) is not None:
+        return _Target(name=name, engine=ENGINE_COMFYUI, is_template=True)
+    errors["model"] = _("No model named '%(name)s' is installed.") % {"name": name}
+    return None
 
 
-def _loras(data: dict, errors: dict) -> list[dict]:
+def _lora_problem(name: str, target: _Target | None) -> str | None:
+    """Why this LoRA cannot run with the chosen model (None: it can)."""
+    missing = _("No LoRA named '%(name)s' is installed.") % {"name": name}
+    if target is None:  # the model field has its own error: only say whether the LoRA exists at all
+        return None if InstalledLora.objects.filter(name=name).exists() else missing
+    if target.engine == ENGINE_LOCAL:
+        return None if InstalledLora.objects.filter(name=name, engine=ENGINE_LOCAL).exists() else missing
+    lora = InstalledLora.objects.filter(name=name, engine=ENGINE_COMFYUI).first()
+    if lora is None or not target.servers & set(lora.servers or ()):
+        return _("No ComfyUI server that has model '%(model)s' lists a LoRA named '%(name)s'.") % {
+            "model": target.name,
+            "name": name,
+        }
+    if lora.key_format == LoraKeyFormat.DIFFUSERS:
+        return _(
+            "LoRA '%(name)s' is in diffusers format: ComfyUI would silently ignore it (it reads kohya-format "
+            "keys). Use a kohya-format file, or a local model."
+        ) % {"name": name}
+    return None
+
+
+def _loras(data: dict, target: _Target | None, errors: dict) -> list[dict]:
     raw = data.get("loras") or []
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
         errors["loras"] = _("Expected a list of {name, weight} objects.")
+        return []
+    if raw and target is not None and target.is_template:
+        errors["loras"] = _("A workflow template takes no LoRAs: its workflow decides what it applies.")
         return []
     if len(raw) > MAX_LORAS:
         errors["loras"] = _("At most %(count)s LoRAs per job.") % {"count": MAX_LORAS}
@@ -160,8 +208,11 @@ def _loras(data: dict, errors: dict) -> list[dict]:
         if problem:
             errors["loras"] = problem
             return []
-        if not isinstance(name, str) or not InstalledLora.objects.filter(name=name).exists():
+        if not isinstance(name, str):
             errors["loras"] = _("No LoRA named '%(name)s' is installed.") % {"name": name}
+            return []
+        if lora_problem := _lora_problem(name, target):
+            errors["loras"] = lora_problem
             return []
         if name in seen:
             errors["loras"] = _("LoRA '%(name)s' is listed twice.") % {"name": name}
@@ -197,13 +248,13 @@ def _seed(data: dict, errors: dict) -> int | None:
     return _number(data, "seed", int, 0, MAX_SEED, errors)
 
 
-def image_parameters_clean(data: dict) -> dict:
-    """Validated, normalised parameters for an image job, or ParameterError naming each bad field."""
+def image_parameters_clean(data: dict) -> ImageRequest:
+    """The validated, normalised request of an image job, or ParameterError naming each bad field."""
     if not isinstance(data, dict):
         raise ParameterError({"non_field_errors": _("Expected a JSON object.")})
     errors: dict[str, str] = {}
-    model = _model(data, errors)
-    demo = model is not None and model.is_demo
+    target = _model(data, errors)
+    demo = target is not None and target.is_demo
     limits = model_limits(is_demo=demo)
     defaults = model_defaults(is_demo=demo)
     # Left out: the model's own defaults (an explicit null or "" stays "required").
@@ -211,8 +262,8 @@ def image_parameters_clean(data: dict) -> dict:
     cleaned = {
         "prompt": _text(data, "prompt", required=True, errors=errors),
         "negative_prompt": _text(data, "negative_prompt", required=False, errors=errors),
-        "model": model.name if model else None,
-        "loras": _loras(data, errors),
+        "model": target.name if target else None,
+        "loras": _loras(data, target, errors),
         "width": _size(data, "width", limits, errors, demo=demo),
         "height": _size(data, "height", limits, errors, demo=demo),
         "steps": _number(data, "steps", int, *limits.steps, errors, demo=demo),
@@ -221,11 +272,12 @@ def image_parameters_clean(data: dict) -> dict:
         "seed": _seed(data, errors),
         "batch_size": _number(data, "batch_size", int, *BATCH_RANGE, errors),
     }
-    if not errors:
+    if not errors and target.engine == ENGINE_LOCAL:  # a ComfyUI server's device is not ours to limit
         _check_cpu_limits(cleaned, errors)
     if errors:
         raise ParameterError(errors)
-    return cleaned
+    loras = tuple(LoraChoice(name=lora["name"], weight=lora["weight"]) for lora in cleaned.pop("loras"))
+    return ImageRequest(**cleaned, loras=loras)
 
 
 def cpu_workers_declared() -> bool:

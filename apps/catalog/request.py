@@ -25,27 +25,38 @@ class LoraChoice:
     weight: float = 1.0
 
 
+def _(text: str) -> str:
+    """Marks a label or help text for translation (makemessages finds `_("...")`); the form and the
+    API translate it where they show it. No Django here, so the engines import this module freely."""
+    return text
+
+
 @dataclass(frozen=True)
 class ImageRequest:
-    """A validated text-to-image request. Field metadata: `label` and `help` (form and schema)."""
+    """A validated text-to-image request. Field metadata: `label` and `help`, which the Create form
+    (apps/jobs/forms.py) and the API schema (apps/jobs/serializers.py) show; their bounds are in
+    apps/catalog/limits.py (FIELD_BOUNDS)."""
 
-    prompt: str = field(metadata={"label": "Prompt", "help": "What to draw."})
-    model: str = field(metadata={"label": "Model", "help": "An installed model's name; the default when left out."})
-    width: int = field(metadata={"label": "Width", "help": "Pixels, a multiple of 8, within the model's bounds."})
-    height: int = field(metadata={"label": "Height", "help": "Pixels, a multiple of 8, within the model's bounds."})
-    steps: int = field(metadata={"label": "Steps", "help": "Denoising steps."})
-    negative_prompt: str = field(default="", metadata={"label": "Negative prompt", "help": "What to avoid."})
-    loras: tuple[LoraChoice, ...] = field(
-        default=(), metadata={"label": "LoRAs", "help": "Styles to apply: {name, weight} each."}
+    prompt: str = field(metadata={"label": _("Prompt"), "help": ""})
+    model: str = field(
+        metadata={
+            "label": _("Model"),
+            "help": _("A checkpoint of this server or of a ComfyUI server, or a workflow template."),
+        }
     )
-    guidance: float = field(default=7.0, metadata={"label": "Guidance", "help": "How closely to follow the prompt."})
-    scheduler: str = field(default="euler_a", metadata={"label": "Scheduler", "help": "Sampler key or label."})
-    seed: int | None = field(
-        default=None, metadata={"label": "Seed", "help": "Same seed, same image; left out or -1: drawn at random."}
+    width: int = field(metadata={"label": _("Width"), "help": ""})
+    height: int = field(metadata={"label": _("Height"), "help": ""})
+    steps: int = field(metadata={"label": _("Steps"), "help": ""})
+    negative_prompt: str = field(default="", metadata={"label": _("Negative prompt"), "help": ""})
+    loras: tuple[LoraChoice, ...] = field(default=(), metadata={"label": _("LoRA styles"), "help": ""})
+    guidance: float = field(
+        default=7.0, metadata={"label": _("Guidance"), "help": _("How closely the image follows the prompt.")}
     )
-    batch_size: int = field(default=1, metadata={"label": "Images", "help": "Images made by this job."})
+    scheduler: str = field(default="euler_a", metadata={"label": _("Scheduler"), "help": ""})
+    seed: int | None = field(default=None, metadata={"label": _("Seed"), "help": _("Empty for a random seed.")})
+    batch_size: int = field(default=1, metadata={"label": _("Images"), "help": ""})
     # {"id", "name"} of the persona whose defaults were composed in (the prompt is already the composed one).
-    persona: dict | None = field(default=None, metadata={"label": "Persona", "help": "One of your personas."})
+    persona: dict | None = field(default=None, metadata={"label": _("Persona"), "help": ""})
 
     def to_json(self) -> dict:
         """The job row's `parameters`: plain JSON (LoRAs as a list of {name, weight})."""

@@ -24,10 +24,12 @@ from .layout import (
     entry_target,
     is_demo_name,
     lora_file,
+    models_dir,
     staging_dir,
     tree_size,
 )
-from .models import InstalledLora, InstalledModel, Source
+from .lora_keys import lora_key_format
+from .models import Engine, InstalledLora, InstalledModel, Source
 from .safetensors_header import safetensors_problem
 from .verify import files_problems, problems_text
 
@@ -74,6 +76,7 @@ def _models_sync(found: list[FoundFile], catalog: Catalog, report: SyncReport) -
     for item in found:
         if not _name_usable(item, seen, report):
             continue
+        _remote_row_gives_way(rows, item.name, report)
         entry = _catalog_entry(catalog, item.name, item.kind)
         values = {
             "kind": item.kind,
@@ -97,7 +100,7 @@ def _models_sync(found: list[FoundFile], catalog: Catalog, report: SyncReport) -
         if _update(row, values):
             report.updated.append(f"{item.kind} {item.name}")
     for name, row in rows.items():
-        if name not in seen:
+        if name not in seen and row.engine == Engine.LOCAL:  # ComfyUI rows follow their servers
             row.delete()
             report.removed.append(f"{row.kind} {name}")
 
@@ -108,8 +111,14 @@ def _loras_sync(found: list[FoundFile], catalog: Catalog, report: SyncReport) ->
     for item in found:
         if not _name_usable(item, seen, report):
             continue
+        _remote_row_gives_way(rows, item.name, report)
         entry = _catalog_entry(catalog, item.name, "lora")
-        values = {"path": item.relative_path, "size_bytes": item.size_bytes, "is_demo": is_demo_name(item.name)}
+        values = {
+            "path": item.relative_path,
+            "size_bytes": item.size_bytes,
+            "is_demo": is_demo_name(item.name),
+            "key_format": lora_key_format(models_dir() / item.relative_path),
+        }
         row = rows.get(item.name)
         if row is None:
             if entry:
@@ -134,9 +143,20 @@ def _loras_sync(found: list[FoundFile], catalog: Catalog, report: SyncReport) ->
         if _update(row, values):
             report.updated.append(f"lora {item.name}")
     for name, row in rows.items():
-        if name not in seen:
+        if name not in seen and row.engine == Engine.LOCAL:
             row.delete()
             report.removed.append(f"lora {name}")
+
+
+def _remote_row_gives_way(rows: dict, name: str, report: SyncReport) -> None:
+    """A local file wins over a ComfyUI entry of the same name (names are unique): drop the remote row."""
+    row = rows.get(name)
+    if row is not None and row.engine != Engine.LOCAL:
+        row.delete()
+        del rows[name]
+        report.notes.append(
+            _("%(name)s: a local file now has this name; the ComfyUI entry is left out") % {"name": name}
+        )
 
 
 def _name_usable(item: FoundFile, seen: set[str], report: SyncReport) -> bool:

@@ -1,5 +1,11 @@
-"""Readiness of each dependency, as ok/error with a reason a person can act on."""
+"""Readiness of each dependency, as ok/error with a reason a person can act on.
 
+Feature apps add the checks of optional engines (`health_check_register` in their AppConfig.ready):
+core imports no feature app. Such a check never makes the whole report an error: a down optional
+engine leaves the site able to work.
+"""
+
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -50,11 +56,11 @@ class LiveWorker:
     busy: bool
 
 
-def live_workers() -> list[LiveWorker]:
-    """Workers registered in RQ for the GPU queue whose liveness key is fresh: a killed worker's RQ
-    entry outlives it for minutes, its liveness key only SEIDRA_WORKER_HEARTBEAT_TTL seconds.
-    Raises RedisError when Redis is unreachable."""
-    queue_name = settings.SEIDRA_GPU_QUEUE
+def live_workers(queue_name: str | None = None) -> list[LiveWorker]:
+    """Workers registered in RQ for a queue (the GPU queue by default) whose liveness key is fresh: a
+    killed worker's RQ entry outlives it for minutes, its liveness key only
+    SEIDRA_WORKER_HEARTBEAT_TTL seconds. Raises RedisError when Redis is unreachable."""
+    queue_name = queue_name or settings.SEIDRA_GPU_QUEUE
     connection = _redis_connection()
     registered = [w for w in Worker.all(connection=connection) if queue_name in w.queue_names()]
     devices = workers_alive_devices(connection, [w.name for w in registered])
@@ -78,8 +84,18 @@ def workers_check() -> dict:
     return _ok(count=len(alive))
 
 
+# name -> a function returning that entry of the report (JSON-ready). Registered once per process.
+_EXTRA_CHECKS: dict[str, Callable[[], object]] = {}
+
+
+def health_check_register(name: str, check: Callable[[], object]) -> None:
+    """Add `name` to /api/health, answered by `check()`; it must answer fast even when its target is down."""
+    _EXTRA_CHECKS[name] = check
+
+
 def health_report() -> dict:
     checks = {"database": database_check(), "redis": redis_check(), "workers": workers_check()}
+    extra = {name: check() for name, check in _EXTRA_CHECKS.items()}
     # Without a worker the site still serves pages and queues jobs: degraded, not down.
     if checks["database"]["status"] == "error" or checks["redis"]["status"] == "error":
         overall = "error"
@@ -87,4 +103,4 @@ def health_report() -> dict:
         overall = "degraded"
     else:
         overall = "ok"
-    return {"status": overall, "version": {"status": "ok", "version": settings.SEIDRA_VERSION}, **checks}
+    return {"status": overall, "version": {"status": "ok", "version": settings.SEIDRA_VERSION}, **checks, **extra}

@@ -2,6 +2,8 @@
 
 Two text chunks: `parameters` in the AUTOMATIC1111 format (read by A1111, Forge, ComfyUI
 loaders, Civitai and most image viewers), and `seidra` with the same parameters as JSON.
+What an image carries is made once, by `image_metadata`: the job's request as the row stores it
+(apps/catalog/request.py ImageRequest.to_json) plus what the engine reports, for every engine.
 """
 
 import io
@@ -10,6 +12,13 @@ import json
 from PIL import Image, PngImagePlugin
 
 from apps.catalog.parameters import SCHEDULERS
+
+
+def image_metadata(*, request: dict, engine_facts: dict, seed: int, job_id: str) -> dict:
+    """The parameters one image of a job is stored with (the Media row and both PNG chunks): the
+    request, then the engine's facts over it (the seed it drew, the sampler's label, device...),
+    this image's own seed (seed, seed+1... in a batch) and the job."""
+    return {**request, **engine_facts, "seed": seed, "job": job_id}
 
 
 def a1111_parameters(parameters: dict) -> str:

@@ -2,10 +2,13 @@
 
 The form only shapes what the page posts (size presets, LoRA checkboxes and sliders, an empty
 seed for a random one); every check of a value is made by apps.catalog.parameters, the validator
-the API uses too, and its errors are put back next to the field they name.
+the API uses too, and its errors are put back next to the field they name. Each field's label,
+help text and bounds come from the one request model (apps.catalog.request ImageRequest) and
+apps.catalog.limits.
 """
 
 import json
+from dataclasses import fields
 
 from django import forms
 from django.conf import settings
@@ -14,24 +17,22 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
+from apps.catalog.limits import FIELD_BOUNDS, FIELD_INCREMENTS
 from apps.catalog.models import InstalledLora, InstalledModel
+from apps.catalog.offers import model_choice_groups, model_choices
 from apps.catalog.parameters import (
-    BATCH_RANGE,
     DEFAULT_SCHEDULER,
     DEFAULTS,
-    GUIDANCE_RANGE,
     LORA_WEIGHT_RANGE,
-    MAX_SEED,
     SCHEDULERS,
     SIZE_PRESETS,
     SIZE_STEP,
-    WIDEST_SIDES,
-    WIDEST_STEPS,
     ParameterError,
     model_defaults,
     model_limits,
     scheduler_lookup,
 )
+from apps.catalog.request import ENGINE_LOCAL, ImageRequest
 from apps.personas.composition import DEFAULT_FIELDS
 from apps.personas.models import Persona
 from apps.personas.selectors import persona_list
@@ -60,6 +61,12 @@ def _gpu_declared() -> bool:
     return settings.SEIDRA_DEVICE.startswith(("cuda", "mps"))
 
 
+def _cpu_limits_may_apply(model: InstalledModel | None) -> bool:
+    """With SEIDRA_DEVICE=auto only the worker knows whether it has a GPU; a ComfyUI server's
+    device is its own (apps.catalog.parameters applies the CPU limits to local models only)."""
+    return not _gpu_declared() and (model is None or model.engine == ENGINE_LOCAL)
+
+
 def size_help(model: InstalledModel | None) -> str:
     limits = model_limits(is_demo=bool(model and model.is_demo))
     low, high = limits.sides
@@ -68,7 +75,7 @@ def size_help(model: InstalledModel | None) -> str:
         "high": high,
         "step": SIZE_STEP,
     }
-    if not _gpu_declared():  # with SEIDRA_DEVICE=auto only the worker knows whether it has a GPU
+    if _cpu_limits_may_apply(model):
         text += " " + gettext(
             "A worker without a GPU takes at most %(pixels)s pixels per job (width × height × images)."
         ) % {"pixels": number_format(settings.SEIDRA_CPU_MAX_PIXELS, force_grouping=True)}
@@ -78,7 +85,7 @@ def size_help(model: InstalledModel | None) -> str:
 def steps_help(model: InstalledModel | None) -> str:
     limits = model_limits(is_demo=bool(model and model.is_demo))
     text = gettext("At most %(steps)s steps with this model.") % {"steps": limits.steps[1]}
-    if not _gpu_declared():
+    if _cpu_limits_may_apply(model):
         text += " " + gettext("At most %(steps)s on a worker without a GPU.") % {"steps": settings.SEIDRA_CPU_MAX_STEPS}
     return text
 
@@ -113,9 +120,30 @@ class PersonaSelect(ModelSelect):
         }
 
 
+REQUEST_FIELDS = {item.name: item for item in fields(ImageRequest)}
+
+
+def _label(name: str):
+    """The request model's label of a field (apps.catalog.request), translated when shown."""
+    return _(REQUEST_FIELDS[name].metadata["label"])
+
+
+def _help(name: str):
+    text = REQUEST_FIELDS[name].metadata["help"]
+    return _(text) if text else ""
+
+
+def _number_field(name: str) -> forms.CharField:
+    """A number of the request: its label and help, and its widest bounds (apps.catalog.limits) on the
+    input; the chosen model's own are set in __init__ (and by the page's script when the model changes),
+    and the validator applies them."""
+    widget = _number_input(*FIELD_BOUNDS[name], FIELD_INCREMENTS[name])
+    return forms.CharField(label=_label(name), required=False, help_text=_help(name), widget=widget)
+
+
 class ImageJobForm(forms.Form):
     persona = forms.CharField(
-        label=_("Persona"),
+        label=_label("persona"),
         required=False,
         widget=PersonaSelect,
         help_text=_(
@@ -124,27 +152,31 @@ class ImageJobForm(forms.Form):
         ),
     )
     prompt = forms.CharField(
-        label=_("Prompt"), required=False, widget=forms.Textarea(attrs={"rows": 3, "autofocus": True})
+        label=_label("prompt"),
+        help_text=_help("prompt"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autofocus": True}),
     )
     negative_prompt = forms.CharField(
-        label=_("Negative prompt"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_label("negative_prompt"),
+        help_text=_help("negative_prompt"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     # Plain text fields behind select widgets: an unknown name is reported by the shared
     # validator ("No model named ... is installed"), not by a generic "invalid choice".
-    model = forms.CharField(label=_("Model"), required=False, widget=ModelSelect)
-    loras = forms.Field(label=_("LoRA styles"), required=False, widget=forms.MultipleHiddenInput)
+    model = forms.CharField(label=_label("model"), help_text=_help("model"), required=False, widget=ModelSelect)
+    loras = forms.Field(label=_label("loras"), required=False, widget=forms.MultipleHiddenInput)
     size = forms.ChoiceField(label=_("Size"))
-    # The widest bounds of any model; the chosen model's own are set in __init__ (and by the page's
-    # script when the model changes), and the validator applies them.
-    width = forms.CharField(label=_("Width"), required=False, widget=_number_input(*WIDEST_SIDES, SIZE_STEP))
-    height = forms.CharField(label=_("Height"), required=False, widget=_number_input(*WIDEST_SIDES, SIZE_STEP))
-    steps = forms.CharField(label=_("Steps"), required=False, widget=_number_input(*WIDEST_STEPS, 1))
-    guidance = forms.CharField(label=_("Guidance"), required=False, widget=_number_input(*GUIDANCE_RANGE, 0.1))
-    scheduler = forms.CharField(label=_("Scheduler"), required=False, widget=forms.Select)
-    seed = forms.CharField(
-        label=_("Seed"), required=False, help_text=_("Empty for a random seed."), widget=_number_input(0, MAX_SEED, 1)
+    width = _number_field("width")
+    height = _number_field("height")
+    steps = _number_field("steps")
+    guidance = _number_field("guidance")
+    scheduler = forms.CharField(
+        label=_label("scheduler"), help_text=_help("scheduler"), required=False, widget=forms.Select
     )
-    batch_size = forms.CharField(label=_("Images"), required=False, widget=_number_input(*BATCH_RANGE, 1))
+    seed = _number_field("seed")
+    batch_size = _number_field("batch_size")
 
     def __init__(
         self,
@@ -164,17 +196,21 @@ class ImageJobForm(forms.Form):
         self.fields["persona"].widget.option_data = {str(p.id): PersonaSelect.persona_data(p) for p in personas}
         if not self.is_bound and self.initial.get("persona"):  # ?persona=: its defaults go in on load
             self.fields["persona"].widget.attrs["data-prefill"] = "1"
-        self.fields["model"].widget.choices = [(model.name, self._model_label(model)) for model in models]
-        self.fields["model"].widget.option_data = {model.name: self._limits_data(model) for model in models}
+        # Local models, each ComfyUI server's, then the workflow templates (grouped when not all local).
+        choices = model_choices(models)
+        self.fields["model"].widget.choices = model_choice_groups(choices, self._model_label)
+        self.fields["model"].widget.option_data = {
+            choice.name: {**self._limits_data(choice), **choice.option_attrs()} for choice in choices
+        }
         self.fields["scheduler"].widget.choices = list(SCHEDULERS.items())
         self.fields["size"].choices = [
             *((_size_value(width, height), f"{width} × {height}") for width, height in SIZE_PRESETS),
             (CUSTOM_SIZE, _("Custom")),
         ]
-        names = [model.name for model in models]
+        names = [choice.name for choice in choices]
         self.initial.setdefault("model", default_model if default_model in names else (names or [""])[0])
         chosen_name = self.data.get("model") if self.is_bound else self.initial["model"]
-        chosen = next((model for model in models if model.name == chosen_name), None)
+        chosen = next((choice for choice in choices if choice.name == chosen_name), None)
         self._show_limits(chosen)
         defaults = model_defaults(is_demo=bool(chosen and chosen.is_demo))
         self.initial.setdefault("size", _size_choice(defaults.width, defaults.height))
@@ -292,19 +328,16 @@ class ImageJobForm(forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean()
         width, height = self._size()
-        data = {
-            "prompt": cleaned.get("prompt", ""),
-            "negative_prompt": cleaned.get("negative_prompt", ""),
-            "model": cleaned.get("model") or None,
-            "loras": self._loras(),
-            "width": width,
-            "height": height,
-            "steps": cleaned.get("steps"),
-            "guidance": cleaned.get("guidance"),
-            "scheduler": cleaned.get("scheduler"),
-            "seed": cleaned.get("seed") or "",
-            "batch_size": cleaned.get("batch_size"),
-        }
+        # The request's fields as posted, by their names (a new request field with a form field of the
+        # same name comes through as it is), then the page's own shapes: size menu, LoRA rows, blanks.
+        data = {name: cleaned.get(name) for name in REQUEST_FIELDS if name in self.fields and name != "persona"}
+        data.update(
+            model=cleaned.get("model") or None,
+            loras=self._loras(),
+            width=width,
+            height=height,
+            seed=cleaned.get("seed") or "",
+        )
         if cleaned.get("persona"):  # the posted fields are the explicit ones: the server composes
             data["persona"] = cleaned["persona"]
         try:

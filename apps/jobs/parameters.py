@@ -1,17 +1,21 @@
 """An image job's parameters from a request (the Create form or the API): a persona's composition
 when `persona` names one of the owner's (apps.personas.composition, the rule written once), then
-the one validator (apps.catalog.parameters). The job records the persona as {"id", "name"}."""
+the one validator (apps.catalog.parameters). The answer is the typed request (apps.catalog.request
+ImageRequest); it records the persona as {"id", "name"} in `request.persona`."""
+
+from dataclasses import replace
 
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.catalog.parameters import image_parameters_clean
+from apps.catalog.request import ImageRequest
 from apps.core.errors import ParameterError, SeidraError
 from apps.personas.composition import persona_compose
 from apps.personas.selectors import persona_get_for_user
 
 
-def job_parameters_clean(*, owner: User, data: dict) -> dict:
+def job_parameters_clean(*, owner: User, data: dict) -> ImageRequest:
     """Validated parameters (ParameterError names each bad field, `persona` included)."""
     if not isinstance(data, dict) or data.get("persona") in (None, ""):
         return image_parameters_clean(data)
@@ -22,4 +26,4 @@ def job_parameters_clean(*, owner: User, data: dict) -> dict:
         raise ParameterError({"persona": _("No such persona among yours.")}) from None
     composed = persona_compose(persona, explicit)
     recorded = composed.pop("persona")
-    return {**image_parameters_clean(composed), "persona": recorded}
+    return replace(image_parameters_clean(composed), persona=recorded)

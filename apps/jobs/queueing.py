@@ -4,6 +4,9 @@ RQ queues are FIFO. A user who queues ten jobs must not make another user's sing
 for all ten, so each job is put at its round-robin place: a user's k-th waiting job goes after
 every other user's k-th one (a user with a running job already had their turn in round 0).
 The reordering runs in Redis as one script, so concurrent submits and workers stay consistent.
+
+Each engine has its queue (`engine_queue_name`): local SDXL jobs wait on `gpu`, ComfyUI jobs on
+`comfyui`; the fair order holds within each.
 """
 
 import logging
@@ -17,6 +20,7 @@ from rq.serializers import JSONSerializer
 from rq.worker import Worker
 from rq.worker_registration import WORKERS_BY_QUEUE_KEY
 
+from apps.catalog.request import ENGINE_COMFYUI
 from apps.core import liveness
 
 logger = logging.getLogger(__name__)
@@ -80,8 +84,22 @@ return result
 """
 
 
+def engine_queue_name(engine: str) -> str:
+    """The RQ queue of an engine's jobs: local SDXL jobs need a GPU worker; ComfyUI jobs a `comfyui`
+    worker, which needs neither torch nor a GPU (it drives remote servers)."""
+    return settings.SEIDRA_COMFYUI_QUEUE if engine == ENGINE_COMFYUI else settings.SEIDRA_GPU_QUEUE
+
+
+def job_queue_names() -> tuple[str, ...]:
+    return (settings.SEIDRA_GPU_QUEUE, settings.SEIDRA_COMFYUI_QUEUE)
+
+
+def job_queue(name: str, connection: Redis | None = None) -> django_rq.queues.DjangoRQ:
+    return django_rq.get_queue(name, serializer=JSONSerializer, connection=connection)
+
+
 def gpu_queue(connection: Redis | None = None) -> django_rq.queues.DjangoRQ:
-    return django_rq.get_queue(settings.SEIDRA_GPU_QUEUE, serializer=JSONSerializer, connection=connection)
+    return job_queue(settings.SEIDRA_GPU_QUEUE, connection=connection)
 
 
 def redis_connection() -> Redis:
@@ -92,13 +110,13 @@ def owners_key(queue_name: str | None = None) -> str:
     return OWNERS_KEY.format(queue=queue_name or settings.SEIDRA_GPU_QUEUE)
 
 
-def job_enqueue(*, job_id: str, kind: str, owner_id: int, running_owner_ids: list[int]) -> int:
-    """Push the job on the GPU queue at its fair place; returns its 0-based position (-1: already taken).
+def job_enqueue(*, job_id: str, kind: str, owner_id: int, running_owner_ids: list[int], engine: str) -> int:
+    """Push the job on its engine's queue at its fair place; returns its 0-based position (-1: already taken).
 
     The RQ job id is the Job's id, so a second enqueue of the same job replaces its queue entry
     instead of adding one, and the worker's start transition refuses a job that is not QUEUED.
     """
-    queue = gpu_queue()
+    queue = job_queue(engine_queue_name(engine))
     connection = queue.connection
     connection.hset(owners_key(queue.name), job_id, str(owner_id))
     queue.remove(job_id)  # a job re-queued by recovery must not appear twice
@@ -115,10 +133,10 @@ def job_enqueue(*, job_id: str, kind: str, owner_id: int, running_owner_ids: lis
     return int(script(keys=[queue.key, owners_key(queue.name)], args=[job_id, owner_id, *running_owner_ids]))
 
 
-def queue_places(*, job_ids: list[str]) -> tuple[dict[str, int], int]:
-    """Each job's 0-based index in the GPU queue (absent: not waiting in it, e.g. being taken) and
+def queue_places(*, job_ids: list[str], queue_name: str) -> tuple[dict[str, int], int]:
+    """Each job's 0-based index in the queue (absent: not waiting in it, e.g. being taken) and
     the number of live workers of the queue, read in one round trip."""
-    queue = gpu_queue()
+    queue = job_queue(queue_name)
     script = queue.connection.register_script(_QUEUE_PLACES)
     alive_prefix, alive_suffix = liveness.WORKER_ALIVE_KEY.split("{name}")
     workers_key = WORKERS_BY_QUEUE_KEY % queue.name
@@ -134,10 +152,12 @@ def job_dequeue(*, job_id: str) -> bool:
 
     With Redis unreachable the entry stays: the row already says why it must not run, and the
     worker's start transition refuses a job that is not QUEUED."""
-    queue = gpu_queue()
+    removed = 0
     try:
-        removed = queue.connection.lrem(queue.key, 0, job_id)
-        queue.connection.hdel(owners_key(queue.name), job_id)
+        for name in job_queue_names():  # two LREMs cost less than reading the row for its engine
+            queue = job_queue(name)
+            removed += queue.connection.lrem(queue.key, 0, job_id)
+            queue.connection.hdel(owners_key(queue.name), job_id)
     except RedisError:
         logger.warning("Redis unreachable: job %s stays in its queue until a worker skips it", job_id)
         return False
@@ -149,17 +169,23 @@ def job_dequeue(*, job_id: str) -> bool:
     return bool(removed)
 
 
-def queued_job_ids() -> list[str]:
-    queue = gpu_queue()
-    return [job_id.decode() if isinstance(job_id, bytes) else job_id for job_id in queue.get_job_ids()]
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def queued_job_ids(queue_name: str | None = None) -> list[str]:
+    """Waiting jobs of one queue, or of every job queue."""
+    names = [queue_name] if queue_name else job_queue_names()
+    return [_text(job_id) for name in names for job_id in job_queue(name).get_job_ids()]
 
 
 def started_job_ids() -> set[str]:
-    """Jobs a worker has taken from the queue (RQ's started registry plus its intermediate queue)."""
-    queue = gpu_queue()
-    ids = set(queue.started_job_registry.get_job_ids(cleanup=False))
-    intermediate = queue.connection.lrange(f"{queue.key}:intermediate", 0, -1)
-    ids.update(item.decode() if isinstance(item, bytes) else item for item in intermediate)
+    """Jobs a worker has taken from a queue (RQ's started registry plus its intermediate queue)."""
+    ids: set[str] = set()
+    for name in job_queue_names():
+        queue = job_queue(name)
+        ids.update(queue.started_job_registry.get_job_ids(cleanup=False))
+        ids.update(_text(item) for item in queue.connection.lrange(f"{queue.key}:intermediate", 0, -1))
     return ids
 
 
@@ -217,6 +243,8 @@ def redis_epoch(connection: Redis | None = None) -> tuple[str, float]:
 
 def owners_prune(*, keep: set[str]) -> int:
     """Forget owners of jobs that are no longer waiting (taken, cancelled or lost)."""
-    connection = redis_connection()
-    stale = [job_id for job_id in connection.hkeys(owners_key()) if job_id.decode() not in keep]
-    return connection.hdel(owners_key(), *stale) if stale else 0
+    connection, pruned = redis_connection(), 0
+    for name in job_queue_names():
+        stale = [job_id for job_id in connection.hkeys(owners_key(name)) if job_id.decode() not in keep]
+        pruned += connection.hdel(owners_key(name), *stale) if stale else 0
+    return pruned

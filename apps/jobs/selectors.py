@@ -64,22 +64,26 @@ class QueuePlace:
 
 def job_queue_places(*, owner: User) -> dict[str, QueuePlace]:
     """The place of each of the owner's QUEUED jobs (by job id): the one place positions are
-    computed, for pages, the API and live events. Other users' jobs count in `ahead` only.
-    One Redis round trip for all of them; none when the owner has no waiting job. A job missing
-    from the queue (being taken by a worker, or waiting to be pushed again) has no place."""
-    waiting = [
-        str(job_id) for job_id in Job.objects.filter(owner=owner, status=JobStatus.QUEUED).values_list("pk", flat=True)
-    ]
-    if not waiting:
-        return {}
-    try:
-        indexes, live_workers = queueing.queue_places(job_ids=waiting)
-    except RedisError:
-        logger.warning("Redis unreachable: queue positions are not shown", exc_info=True)
-        return {}
-    running = Job.objects.filter(status=JobStatus.RUNNING).count()  # each holds a worker
-    in_order = sorted(indexes.items(), key=lambda item: item[1])
-    return {
-        job_id: QueuePlace(position=rank, ahead=index + running, live_workers=live_workers)
-        for rank, (job_id, index) in enumerate(in_order, start=1)
-    }
+    computed, for pages, the API and live events. Other users' jobs count in `ahead` only, and only
+    in the same engine's queue. One Redis round trip per engine with waiting jobs; none when the
+    owner has no waiting job. A job missing from the queue (being taken by a worker, or waiting to
+    be pushed again) has no place."""
+    by_engine: dict[str, list[str]] = {}
+    for job_id, engine in Job.objects.filter(owner=owner, status=JobStatus.QUEUED).values_list("pk", "engine"):
+        by_engine.setdefault(engine, []).append(str(job_id))
+    places: dict[str, QueuePlace] = {}
+    for engine, waiting in by_engine.items():  # each engine has its queue and its workers
+        try:
+            indexes, live_workers = queueing.queue_places(
+                job_ids=waiting, queue_name=queueing.engine_queue_name(engine)
+            )
+        except RedisError:
+            logger.warning("Redis unreachable: queue positions are not shown", exc_info=True)
+            return {}
+        running = Job.objects.filter(status=JobStatus.RUNNING, engine=engine).count()  # each holds a worker
+        in_order = sorted(indexes.items(), key=lambda item: item[1])
+        places.update(
+            (job_id, QueuePlace(position=rank, ahead=index + running, live_workers=live_workers))
+            for rank, (job_id, index) in enumerate(in_order, start=1)
+        )
+    return places

@@ -1,32 +1,32 @@
 """Shapes of the jobs API.
 
-Validation of generation parameters stays in apps.catalog.parameters (shared with the page form):
-the request serializers here describe the body for the OpenAPI schema and are not used to
-validate it, so the API and the form can never disagree about what is accepted. The job
-serializer renders `job_state()`, the same shape live events carry.
+The image request body is built from the one request model (apps.catalog.request ImageRequest: its
+fields, types, labels and help texts) with the bounds of apps.catalog.limits, so a parameter is
+never written here again. Validation stays in apps.catalog.parameters (shared with the page form):
+the request serializer describes the body for the OpenAPI schema and is not used to validate it, so
+the API and the form can never disagree about what is accepted. The job serializer renders
+`job_state()`, the same shape live events carry.
 """
+
+import types
+from dataclasses import MISSING, Field, fields
 
 from rest_framework import serializers
 
-from apps.catalog.limits import DEMO_MODEL_DEFAULTS, REAL_MODEL_DEFAULTS
-from apps.catalog.parameters import (
-    BATCH_RANGE,
-    DEFAULT_SCHEDULER,
-    DEFAULTS,
+from apps.catalog.limits import (
+    DEMO_MODEL_DEFAULTS,
     DEMO_MODEL_SIDES,
     DEMO_MODEL_STEPS,
-    GUIDANCE_RANGE,
+    FIELD_BOUNDS,
+    FIELD_INCREMENTS,
     LORA_WEIGHT_RANGE,
-    MAX_LORAS,
-    MAX_PROMPT_CHARS,
-    MAX_SEED,
+    REAL_MODEL_DEFAULTS,
     REAL_MODEL_SIDES,
-    SCHEDULERS,
     SIZE_STEP,
     STEPS_RANGE,
-    WIDEST_SIDES,
-    WIDEST_STEPS,
 )
+from apps.catalog.parameters import MAX_LORAS, MAX_PROMPT_CHARS, SCHEDULERS
+from apps.catalog.request import ImageRequest
 from apps.core.api_schema import IntegerStepField
 from apps.gallery.models import ModerationState
 
@@ -35,7 +35,7 @@ from .models import Job, JobKind, JobStatus, RetrySeed
 
 CPU_LIMITS_HELP = (
     "A worker generating on the CPU refuses jobs over SEIDRA_CPU_MAX_PIXELS (width x height x batch_size) "
-    "or SEIDRA_CPU_MAX_STEPS; with SEIDRA_DEVICE=cpu they are refused here with a 400."
+    "or SEIDRA_CPU_MAX_STEPS; with SEIDRA_DEVICE=cpu they are refused here with a 400 (local models only)."
 )
 SIZE_HELP = (
     f"Pixels, a multiple of {SIZE_STEP}: {REAL_MODEL_SIDES[0]}..{REAL_MODEL_SIDES[1]} for SDXL checkpoints "
@@ -48,6 +48,22 @@ STEPS_HELP = (
     f"{DEMO_MODEL_STEPS[0]}..{DEMO_MODEL_STEPS[1]} for the demo model (omitted: {DEMO_MODEL_DEFAULTS.steps}). "
     + CPU_LIMITS_HELP
 )
+# What the API says beyond the request model's help texts (those are written for the page too).
+API_NOTES = {
+    "model": "GET /api/models lists them; omitted or null: the server's default model (an empty name is refused). "
+    "A ComfyUI checkpoint or a workflow template runs on the ComfyUI servers; a template takes no LoRAs.",
+    "loras": "Each LoRA at most once, installed for the model's engine (a ComfyUI model needs a kohya-format "
+    "LoRA listed by a server that has the model).",
+    "width": SIZE_HELP,
+    "height": SIZE_HELP,
+    "steps": STEPS_HELP,
+    "seed": "Null or omitted counts as empty: the worker draws it and returns it in outputs[].seed.",
+    "persona": "One of your personas (GET /api/personas): its template, negative prompt, LoRAs and defaults "
+    "compose the job's parameters, the fields you send win (README, Personas). The job's `parameters` "
+    "hold the composed prompt and `persona` {id, name}.",
+}
+# Left out, these take the chosen model's defaults (or the default model): optional in the body.
+MODEL_DEFAULTED = ("model", "width", "height", "steps")
 
 
 class GenerationLoraSerializer(serializers.Serializer):
@@ -57,50 +73,53 @@ class GenerationLoraSerializer(serializers.Serializer):
     )
 
 
-def _side_field() -> IntegerStepField:
-    """Width or height: optional (the model's default), a multiple of SIZE_STEP within any model's bounds."""
-    return IntegerStepField(
-        step=SIZE_STEP, required=False, min_value=WIDEST_SIDES[0], max_value=WIDEST_SIDES[1], help_text=SIZE_HELP
-    )
+def _optional(item: Field) -> bool:
+    return isinstance(item.type, types.UnionType) and type(None) in item.type.__args__
 
 
-class ImageGenerationSerializer(serializers.Serializer):
-    prompt = serializers.CharField(max_length=MAX_PROMPT_CHARS)
-    negative_prompt = serializers.CharField(required=False, allow_blank=True, max_length=MAX_PROMPT_CHARS)
-    model = serializers.CharField(
-        required=False,
-        allow_null=True,
-        help_text="An installed checkpoint; omitted or null: the server's default model (an empty name is refused).",
-    )
-    loras = GenerationLoraSerializer(
-        many=True, required=False, max_length=MAX_LORAS, help_text="Each LoRA at most once."
-    )
-    width = _side_field()
-    height = _side_field()
-    steps = serializers.IntegerField(
-        required=False, min_value=WIDEST_STEPS[0], max_value=WIDEST_STEPS[1], help_text=STEPS_HELP
-    )
-    guidance = serializers.FloatField(
-        default=DEFAULTS["guidance"], min_value=GUIDANCE_RANGE[0], max_value=GUIDANCE_RANGE[1]
-    )
-    scheduler = serializers.ChoiceField(choices=list(SCHEDULERS.items()), default=DEFAULT_SCHEDULER)
-    seed = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=0,
-        max_value=MAX_SEED,
-        help_text="Null or omitted: a random seed, drawn by the worker and returned in outputs[].seed.",
-    )
-    batch_size = serializers.IntegerField(
-        default=DEFAULTS["batch_size"], min_value=BATCH_RANGE[0], max_value=BATCH_RANGE[1]
-    )
-    persona = serializers.UUIDField(
-        required=False,
-        allow_null=True,
-        help_text="One of your personas (GET /api/personas): its template, negative prompt, LoRAs and defaults "
-        "compose the job's parameters, the fields you send win (README, Personas). The job's `parameters` "
-        "hold the composed prompt and `persona` {id, name}.",
-    )
+def _request_field(item: Field) -> serializers.Field:
+    """The body field of one ImageRequest field: its type, label, help, default and bounds."""
+    name = item.name
+    help_text = " ".join(part for part in (item.metadata["help"], API_NOTES.get(name, "")) if part)
+    options = {"label": item.metadata["label"], "help_text": help_text or None}
+    if name in MODEL_DEFAULTED or item.default is None:
+        options["required"] = False
+    elif item.default not in (MISSING, ""):
+        options["default"] = item.default
+    elif item.default == "":
+        options.update(required=False, allow_blank=True)
+    if _optional(item) or name == "model":  # a null model is the default model
+        options["allow_null"] = True
+    if name == "persona":  # the request names one of the owner's personas; the job records {id, name}
+        return serializers.UUIDField(**options)
+    if name == "loras":
+        options.pop("default", None)
+        return GenerationLoraSerializer(many=True, required=False, max_length=MAX_LORAS, **options)
+    if name == "scheduler":
+        return serializers.ChoiceField(choices=list(SCHEDULERS.items()), **options)
+    if name in FIELD_BOUNDS:
+        low, high = FIELD_BOUNDS[name]
+        kind = float if item.type is float else int
+        if kind is float:
+            return serializers.FloatField(min_value=low, max_value=high, **options)
+        if FIELD_INCREMENTS[name] > 1:
+            return IntegerStepField(step=FIELD_INCREMENTS[name], min_value=low, max_value=high, **options)
+        return serializers.IntegerField(min_value=low, max_value=high, **options)
+    if name in ("prompt", "negative_prompt"):
+        options["max_length"] = MAX_PROMPT_CHARS
+    return serializers.CharField(**options)
+
+
+# Every field of the request model, in its order: a new parameter appears here by itself.
+ImageGenerationSerializer = type(
+    "ImageGenerationSerializer",
+    (serializers.Serializer,),
+    {
+        "__module__": __name__,
+        "__doc__": "The body of POST /api/generation/image (apps.catalog.request.ImageRequest).",
+        **{item.name: _request_field(item) for item in fields(ImageRequest)},
+    },
+)
 
 
 class JobOutputSerializer(serializers.Serializer):

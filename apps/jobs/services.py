@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
+from apps.catalog.selectors import model_engine
 from apps.core.errors import ParameterError, SeidraError
 from apps.gallery.services import media_storage_quota_check
 from apps.moderation.selectors import prompt_check_allowed
@@ -38,14 +39,20 @@ NOTIFY_SUCCEEDED = gettext_noop("Your image is ready")
 NOTIFY_FAILED = gettext_noop("Your job failed")
 
 
-def _running_owner_ids() -> list[int]:
-    return list(Job.objects.filter(status=JobStatus.RUNNING).values_list("owner_id", flat=True).distinct())
+def _running_owner_ids(engine: str) -> list[int]:
+    """Owners with a job running on the engine: they had their turn in its queue's round 0."""
+    running = Job.objects.filter(status=JobStatus.RUNNING, engine=engine)
+    return list(running.values_list("owner_id", flat=True).distinct())
 
 
 def _enqueue(job: Job) -> None:
     try:
         queueing.job_enqueue(
-            job_id=str(job.id), kind=job.kind, owner_id=job.owner_id, running_owner_ids=_running_owner_ids()
+            job_id=str(job.id),
+            kind=job.kind,
+            owner_id=job.owner_id,
+            running_owner_ids=_running_owner_ids(job.engine),
+            engine=job.engine,
         )
     except Exception:  # Redis down: the row stays QUEUED and reconcile pushes it once Redis is back
         logger.warning("could not enqueue job %s; reconcile will retry", job.id, exc_info=True)
@@ -84,9 +91,15 @@ def job_create(*, owner: User, kind: str = JobKind.IMAGE, parameters: dict) -> J
     User.objects.select_for_update().filter(pk=owner.pk).first()
     _check_queue_limit(owner)
     media_storage_quota_check(owner=owner)
-    cleaned = job_parameters_clean(owner=owner, data=parameters)  # a persona composes first
-    prompt_check_allowed(prompt=cleaned["prompt"])  # the prompt the job would run: ParameterError names `prompt`
-    job = Job.objects.create(owner=owner, kind=kind, parameters=cleaned, total_steps=cleaned["steps"])
+    request = job_parameters_clean(owner=owner, data=parameters)  # a persona composes first
+    prompt_check_allowed(prompt=request.prompt)  # the prompt the job would run: ParameterError names `prompt`
+    job = Job.objects.create(
+        owner=owner,
+        kind=kind,
+        parameters=request.to_json(),
+        engine=model_engine(request.model),  # which engine's queue and worker take it
+        total_steps=request.steps,
+    )
     transaction.on_commit(lambda: _enqueue(job))
     return job
 
@@ -138,8 +151,10 @@ def job_retry(*, job: Job, seed: str = RetrySeed.SAME) -> Job:
     _check_queue_limit(job.owner)
     media_storage_quota_check(owner=job.owner)
     retried = Job.objects.create(
-        owner=job.owner, kind=job.kind, parameters=parameters, total_steps=job.total_steps, retry_of=job
-    )
+        # The row's request as it is (ImageRequest.to_json() of its submit), on the same engine.
+        owner=job.owner, kind=job.kind, parameters=parameters, engine=job.engine,
+        total_steps=job.total_steps, retry_of=job,
+    )  # fmt: skip
     transaction.on_commit(lambda: _enqueue(retried))
     return retried
 
@@ -174,6 +189,16 @@ def job_progress_save(*, job_id: str, worker_name: str, step: int, total: int, e
     return bool(
         Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, worker_name=worker_name).update(
             step=step, total_steps=total, progress=step / total if total else 0.0, eta_seconds=eta, stage=stage
+        )
+    )
+
+
+def job_engine_details_save(*, job_id: str, worker_name: str, details: dict) -> bool:
+    """Record what the engine did (Job.engine_details: e.g. the ComfyUI server and prompt id) while
+    the job runs, so a resumed attempt follows it; False when this worker no longer owns the job."""
+    return bool(
+        Job.objects.filter(pk=job_id, status=JobStatus.RUNNING, worker_name=worker_name).update(
+            engine_details=details, updated=timezone.now()
         )
     )
 

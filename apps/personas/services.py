@@ -84,7 +84,7 @@ def _generation_defaults(data: dict, errors: dict) -> dict:
         **{name: data.get(name) for name in DEFAULT_FIELDS if is_set(data.get(name))},
     }
     try:
-        cleaned = image_parameters_clean(probe)
+        cleaned = image_parameters_clean(probe).to_json()
     except ParameterError as error:
         for name, message in error.errors.items():
             errors.setdefault(VALIDATOR_FIELDS.get(name, name), message)

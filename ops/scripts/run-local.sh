@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: database, static files, default admin, Redis (started here when none answers),
-# the web server (python -m seidra.serve) and one RQ worker on queue "gpu".
+# the web server (python -m seidra.serve), one RQ worker on queue "gpu", and one on queue "comfyui"
+# when SEIDRA_COMFYUI_URL names ComfyUI servers.
 # Ctrl-C or SIGTERM stops the web and the worker first (the worker finishes its job, at most
 # SEIDRA_STOP_TIMEOUT seconds), then the Redis started here. Started in the background (`make run &`),
 # the shell makes it ignore SIGINT: stop it with `kill -TERM <pid>`.
@@ -25,6 +26,7 @@ except ValueError:
 print(f"REDIS_URL={shlex.quote(settings.REDIS_URL)}")
 print(f"STOP_TIMEOUT={int(settings.SEIDRA_STOP_TIMEOUT)}")
 print(f"DEBUG_TO_NETWORK={int(settings.DEBUG and not loopback)}")
+print(f"COMFYUI_URLS={shlex.quote(','.join(settings.SEIDRA_COMFYUI_URLS))}")
 EOF
 )
 eval "$settings"
@@ -105,6 +107,12 @@ setsid "$PYTHON" -m seidra.serve --host "$HOST" --port "$PORT" &
 servers+=($!)
 setsid "$PYTHON" manage.py rqworker gpu &
 servers+=($!)
+if [[ -n "$COMFYUI_URLS" ]]; then
+  # ComfyUI models' jobs (SEIDRA_COMFYUI_URL): this worker drives the remote servers (no torch here).
+  echo "ComfyUI servers: $COMFYUI_URLS (a comfyui worker follows their jobs)"
+  setsid "$PYTHON" manage.py rqworker comfyui &
+  servers+=($!)
+fi
 
 echo
 echo "SEIDRA Ultimate is running: open http://$HOST:$PORT/ (Ctrl-C or kill -TERM $$ stops it)"

@@ -7,11 +7,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
+from django.test import override_settings
 
+from apps.catalog.layout import local_model_location_by_name, lora_file
+from apps.catalog.request import ImageRequest, LoraChoice
 from workers.engines.sdxl.cache import PipelineCache
-from workers.engines.sdxl.generate import GenerationRequest, generate
-from workers.engines.sdxl.loras import apply_loras
-from workers.engines.sdxl.models_dir import lora_spec, model_source
+from workers.engines.sdxl.generate import generate
+from workers.engines.sdxl.loras import LoraSpec, apply_loras
 from workers.engines.sdxl.runtime import Runtime
 from workers.engines.sdxl.tiny_model import TINY_LORA_NAMES, TINY_MODEL_NAME, save_tiny_model
 
@@ -30,10 +32,12 @@ def _median_seconds(function, repeats: int = REPEATS) -> float:
 
 
 def run(runtime: Runtime) -> dict:
-    with tempfile.TemporaryDirectory(prefix="seidra-bench-") as scratch:
-        models_dir = Path(scratch)
-        save_tiny_model(models_dir)
-        source = model_source(models_dir, TINY_MODEL_NAME)
+    with (
+        tempfile.TemporaryDirectory(prefix="seidra-bench-") as scratch,
+        override_settings(SEIDRA_MODELS_DIR=Path(scratch)),
+    ):
+        save_tiny_model(Path(scratch))
+        source = local_model_location_by_name(TINY_MODEL_NAME)
         cache = PipelineCache(max_size=1)
 
         started = time.perf_counter()
@@ -41,17 +45,19 @@ def run(runtime: Runtime) -> dict:
         cold_load = time.perf_counter() - started
 
         def one(request):
-            return generate(request, source=source, cache=cache, runtime=runtime)
+            return generate(request, source=source, lora_file=lora_file, cache=cache, runtime=runtime)
 
         sizes = {}
         for side in SIZES:
-            request = GenerationRequest(prompt="benchmark", width=side, height=side, steps=STEPS, seed=1)
+            request = ImageRequest(
+                prompt="benchmark", model=TINY_MODEL_NAME, width=side, height=side, steps=STEPS, seed=1
+            )
             one(request)  # warm-up: first call allocates buffers
             per_image = _median_seconds(lambda request=request: one(request))
             sizes[f"{side}x{side}"] = {"seconds_per_image": per_image, "seconds_per_step": per_image / STEPS}
 
         loaded = cache.get(source, runtime)
-        loras = [lora_spec(models_dir, name, 1.0) for name in TINY_LORA_NAMES]
+        loras = [LoraSpec(name, path=lora_file(name), weight=1.0) for name in TINY_LORA_NAMES]
         started = time.perf_counter()
         apply_loras(loaded, [loras[0]])
         first_lora_load = time.perf_counter() - started
@@ -60,10 +66,10 @@ def run(runtime: Runtime) -> dict:
 
         # A fresh worker doing 10 jobs, each with another LoRA or weight: the model loads once.
         fresh = PipelineCache(max_size=1)
-        base = GenerationRequest(prompt="benchmark", width=64, height=64, steps=2, seed=1)
+        base = ImageRequest(prompt="benchmark", model=TINY_MODEL_NAME, width=64, height=64, steps=2, seed=1)
         for index in range(10):
-            lora = lora_spec(models_dir, TINY_LORA_NAMES[index % 2], 0.5 + index / 20)
-            generate(replace(base, loras=(lora,)), source=source, cache=fresh, runtime=runtime)
+            lora = LoraChoice(TINY_LORA_NAMES[index % 2], 0.5 + index / 20)
+            generate(replace(base, loras=(lora,)), source=source, lora_file=lora_file, cache=fresh, runtime=runtime)
         return {
             "model": TINY_MODEL_NAME,
             "runtime": runtime.describe(),

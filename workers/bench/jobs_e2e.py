@@ -75,22 +75,23 @@ class Stack(ScratchStack):
 
 def _bare_pipeline_seconds(models_dir: Path, parameters: dict, min_seconds: float) -> tuple[float, int]:
     """The pipeline alone, warm, in this process: steps are raised until one call takes >= min_seconds."""
+    from django.test import override_settings
+
+    from apps.catalog.layout import local_model_location_by_name, lora_file
     from apps.catalog.limits import model_limits
+    from apps.catalog.request import ImageRequest
     from workers.engines.sdxl.cache import PipelineCache
-    from workers.engines.sdxl.generate import GenerationRequest, generate
-    from workers.engines.sdxl.models_dir import model_source
+    from workers.engines.sdxl.generate import generate
     from workers.engines.sdxl.runtime import runtime_from_settings
 
-    source = model_source(models_dir, parameters["model"])
+    with override_settings(SEIDRA_MODELS_DIR=models_dir):
+        source = local_model_location_by_name(parameters["model"])
     cache, runtime = PipelineCache(max_size=1), runtime_from_settings(settings)
 
     def call(steps: int) -> float:
-        request = GenerationRequest(
-            prompt=parameters["prompt"], width=parameters["width"], height=parameters["height"], steps=steps,
-            seed=parameters["seed"], scheduler=parameters["scheduler"], guidance=parameters["guidance"],
-        )  # fmt: skip
+        request = ImageRequest.from_json({**parameters, "steps": steps})
         started = time.perf_counter()
-        generate(request, source=source, cache=cache, runtime=runtime)
+        generate(request, source=source, lora_file=lora_file, cache=cache, runtime=runtime)
         return time.perf_counter() - started
 
     # The model's own step limit (the demo model's is apps/catalog/limits.DEMO_MODEL_STEPS): the jobs must be accepted.

@@ -55,7 +55,7 @@ def seed_database(accounts_file: str) -> None:
 
     session_store = import_module(settings.SESSION_ENGINE).SessionStore
     hashed = make_password(PASSWORD)  # one Argon2 hash for every account: seeding stays fast
-    parameters = image_parameters_clean({"prompt": "a lighthouse at dusk, bench"})
+    parameters = image_parameters_clean({"prompt": "a lighthouse at dusk, bench"}).to_json()
     accounts = []
     for number in range(ACCOUNTS):
         user = User.objects.create(username=f"bench{number:03d}", password=hashed)

@@ -9,8 +9,8 @@ from PIL import Image, ImageDraw
 from apps.gallery.models import Media
 from apps.jobs.models import JobStatus
 from apps.jobs.services import job_create
-from apps.jobs.tests.test_worker import QUICK, SLOW_MACHINE_TIMEOUT, status_of, wait_for
 from workers.nsfw.detector import EXPOSED_LABELS, nsfw_verdict, verdict_from_detections
+from workers.tests.test_worker import QUICK, SLOW_MACHINE_TIMEOUT, status_of, wait_for
 
 
 def _picture() -> Image.Image:

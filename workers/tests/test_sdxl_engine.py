@@ -6,19 +6,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from django.test import override_settings
 from safetensors.torch import load_file, save_file
 
+from apps.catalog import layout
+from apps.catalog.request import ImageRequest, LoraChoice
 from workers.engines.sdxl.cache import PipelineCache
 from workers.engines.sdxl.errors import EngineError, GenerationCancelled, InvalidRequest, LoraError
-from workers.engines.sdxl.generate import GenerationRequest, generate
+from workers.engines.sdxl.generate import generate
 from workers.engines.sdxl.memory import MemoryMode
-from workers.engines.sdxl.models_dir import lora_spec, model_source
 from workers.engines.sdxl.runtime import Runtime, runtime_from_settings
 from workers.engines.sdxl.schedulers import SCHEDULERS
 from workers.engines.sdxl.tiny_model import TINY_MODEL_NAME
 
 CPU = Runtime(device=torch.device("cpu"), dtype=torch.float32, attention="sdpa", memory_mode=MemoryMode.GPU)
-BASE = GenerationRequest(prompt="a lighthouse at dusk", width=64, height=64, steps=3, guidance=5.0, seed=1234)
+BASE = ImageRequest(
+    prompt="a lighthouse at dusk", model=TINY_MODEL_NAME, width=64, height=64, steps=3, guidance=5.0, seed=1234
+)
 
 
 @pytest.fixture(scope="session")
@@ -36,12 +40,29 @@ def pixels(result, index: int = 0) -> np.ndarray:
     return np.asarray(result.images[index], dtype=np.int16)
 
 
-def run(models_dir, cache, request=BASE, *, model=TINY_MODEL_NAME, hook=None):
-    return generate(request, source=model_source(models_dir, model), cache=cache, runtime=CPU, hook=hook)
+def location(models_dir, model=TINY_MODEL_NAME):
+    """Where the catalog's layout rules put `model` under `models_dir` (apps/catalog/layout.py)."""
+    with override_settings(SEIDRA_MODELS_DIR=models_dir):
+        return layout.local_model_location_by_name(model)
 
 
-def with_loras(request, models_dir, *pairs):
-    return replace(request, loras=tuple(lora_spec(models_dir, name, weight) for name, weight in pairs))
+def lora_files(models_dir):
+    def lora_file(name):
+        with override_settings(SEIDRA_MODELS_DIR=models_dir):
+            return layout.lora_file(name)
+
+    return lora_file
+
+
+def run(models_dir, cache, request=BASE, *, model=TINY_MODEL_NAME, hook=None, runtime=CPU, lora_dir=None):
+    return generate(
+        request, source=location(models_dir, model), lora_file=lora_files(lora_dir or models_dir), cache=cache,
+        runtime=runtime, hook=hook,
+    )  # fmt: skip
+
+
+def with_loras(request, *pairs):
+    return replace(request, loras=tuple(LoraChoice(name, weight) for name, weight in pairs))
 
 
 def test_generates_an_image_of_the_requested_size_with_its_parameters(models_dir, cache):
@@ -75,19 +96,18 @@ def test_missing_seed_is_drawn_and_returned_and_a_batch_has_one_seed_per_image(m
 def test_single_file_checkpoint_gives_the_same_pixels_as_the_directory(models_dir, cache):
     from_directory = run(models_dir, cache)
     from_file = run(models_dir, cache, model=f"{TINY_MODEL_NAME}.safetensors")
-    assert model_source(models_dir, f"{TINY_MODEL_NAME}.safetensors").is_single_file
+    single = location(models_dir, f"{TINY_MODEL_NAME}.safetensors")
+    assert single.config_dir == models_dir / "checkpoints" / TINY_MODEL_NAME  # configs from the directory beside it
     assert np.array_equal(pixels(from_directory), pixels(from_file))
     assert cache.loads == 2
 
 
 def test_a_lora_changes_pixels_weight_zero_is_the_base_and_two_loras_mix(models_dir, cache):
     base = pixels(run(models_dir, cache))
-    lora_a = pixels(run(models_dir, cache, with_loras(BASE, models_dir, ("seidra-tiny-lora", 1.0))))
-    lora_b = pixels(run(models_dir, cache, with_loras(BASE, models_dir, ("seidra-tiny-lora-b", 1.0))))
-    zero = pixels(run(models_dir, cache, with_loras(BASE, models_dir, ("seidra-tiny-lora", 0.0))))
-    both = pixels(
-        run(models_dir, cache, with_loras(BASE, models_dir, ("seidra-tiny-lora", 0.7), ("seidra-tiny-lora-b", 0.7)))
-    )
+    lora_a = pixels(run(models_dir, cache, with_loras(BASE, ("seidra-tiny-lora", 1.0))))
+    lora_b = pixels(run(models_dir, cache, with_loras(BASE, ("seidra-tiny-lora-b", 1.0))))
+    zero = pixels(run(models_dir, cache, with_loras(BASE, ("seidra-tiny-lora", 0.0))))
+    both = pixels(run(models_dir, cache, with_loras(BASE, ("seidra-tiny-lora", 0.7), ("seidra-tiny-lora-b", 0.7))))
     assert np.abs(base - lora_a).mean() > 1 and np.abs(lora_a - lora_b).mean() > 1
     assert np.array_equal(base, zero)
     assert np.abs(both - lora_a).mean() > 1 and np.abs(both - lora_b).mean() > 1 and np.abs(both - base).mean() > 1
@@ -98,33 +118,32 @@ def test_a_lora_changes_pixels_weight_zero_is_the_base_and_two_loras_mix(models_
 def test_switching_loras_never_reloads_the_base_model(models_dir, cache):
     sets = [("seidra-tiny-lora", 1.0)], [("seidra-tiny-lora-b", 0.5)], [], [("seidra-tiny-lora", 0.3)]
     for loras in sets * 2:
-        run(models_dir, cache, with_loras(BASE, models_dir, *loras))
+        run(models_dir, cache, with_loras(BASE, *loras))
     assert cache.loads == 1
     (loaded,) = cache._entries.values()
     assert set(loaded.adapters) == {"seidra-tiny-lora", "seidra-tiny-lora-b"}  # each file loaded once
 
 
 def test_a_mismatched_lora_fails_clearly_and_the_next_run_still_works(models_dir, cache, tmp_path):
-    base = pixels(run(models_dir, cache, with_loras(BASE, models_dir, ("seidra-tiny-lora", 1.0))))
+    base = pixels(run(models_dir, cache, with_loras(BASE, ("seidra-tiny-lora", 1.0))))
     # A LoRA made for a wider model: every down-projection has 8 more input features.
     state = load_file(str(models_dir / "loras" / "seidra-tiny-lora.safetensors"))
     wrong = {key: torch.cat([value, value[:, :8]], dim=1) if "lora_A" in key else value for key, value in state.items()}
     (tmp_path / "loras").mkdir()
     save_file(wrong, str(tmp_path / "loras" / "other-base.safetensors"))
-    foreign = replace(BASE, loras=(lora_spec(tmp_path, "other-base", 1.0),))
     with pytest.raises(LoraError, match="does not fit model 'seidra-tiny-sdxl'"):
-        run(models_dir, cache, foreign)
+        run(models_dir, cache, with_loras(BASE, ("other-base", 1.0)), lora_dir=tmp_path)
     (loaded,) = cache._entries.values()
     assert "other-base" not in loaded.adapters
     assert not any("other" in name for names in loaded.pipeline.get_list_adapters().values() for name in names)
-    after = pixels(run(models_dir, cache, with_loras(BASE, models_dir, ("seidra-tiny-lora", 1.0))))
+    after = pixels(run(models_dir, cache, with_loras(BASE, ("seidra-tiny-lora", 1.0))))
     assert np.array_equal(base, after)
     assert cache.loads == 1
 
 
 def test_an_unknown_lora_is_refused_by_name(models_dir, cache):
     with pytest.raises(LoraError, match="Unknown LoRA 'no-such-style'"):
-        run(models_dir, cache, with_loras(BASE, models_dir, ("no-such-style", 1.0)))
+        run(models_dir, cache, with_loras(BASE, ("no-such-style", 1.0)))
 
 
 def test_cancel_at_step_k_stops_there(models_dir, cache):
@@ -225,8 +244,8 @@ def test_the_cache_evicts_the_least_recently_used_model(models_dir):
 
 
 def test_unknown_model_names_the_fix(models_dir, cache):
-    with pytest.raises(EngineError, match="Unknown model 'sdxl-nope'.*setup_models"):
-        run(models_dir, cache, model="sdxl-nope")
+    with pytest.raises(EngineError, match="Model 'sdxl-nope' is not on disk.*setup_models"):
+        run(models_dir, cache, replace(BASE, width=512, height=512), model="sdxl-nope")
 
 
 def test_runtime_on_this_cpu_machine_and_clear_errors_for_impossible_settings(settings):
@@ -259,15 +278,13 @@ def test_compiled_pipeline_switches_loras_without_recompiling_and_matches_eager(
     sets = [(), (lora_a,), (lora_b,), (("seidra-tiny-lora", 0.7), ("seidra-tiny-lora-b", 0.7)), ()]
 
     def compiled_run(loras):
-        request = with_loras(BASE, models_dir, *loras)
-        source = model_source(models_dir, TINY_MODEL_NAME)
-        return generate(request, source=source, cache=compiled_cache, runtime=compiled)
+        return run(models_dir, compiled_cache, with_loras(BASE, *loras), runtime=compiled)
 
     compiled_run(sets[0])  # first call traces the graph
     monkeypatch.setattr(torch._dynamo.config, "error_on_recompile", True)
     for loras in sets:
         got = pixels(compiled_run(loras))
-        expected = pixels(run(models_dir, cache, with_loras(BASE, models_dir, *loras)))
+        expected = pixels(run(models_dir, cache, with_loras(BASE, *loras)))
         assert np.abs(got - expected).max() <= 2, loras
     assert compiled_cache.loads == 1
 
@@ -303,7 +320,11 @@ def test_make_tiny_model_writes_the_real_layout_and_lists_it_in_the_catalog(tmp_
     call_command("make_tiny_model", stdout=again)
     assert "already" in again.getvalue()
     # What the command wrote loads through the same code path as real models.
-    result = run(tmp_path, PipelineCache(), replace(BASE, loras=(lora_spec(tmp_path, "seidra-tiny-lora", 1.0),)))
+    from apps.catalog.selectors import lora_local_path, model_locate
+
+    request = with_loras(BASE, ("seidra-tiny-lora", 1.0))
+    source = model_locate(TINY_MODEL_NAME)
+    result = generate(request, source=source, lora_file=lora_local_path, cache=PipelineCache(), runtime=CPU)
     assert result.images[0].size == (64, 64)
 
 
@@ -318,16 +339,15 @@ def test_the_demo_model_refuses_sizes_and_steps_over_its_limits_naming_them(mode
 
 def test_a_cpu_device_refuses_jobs_over_its_limits_naming_the_setting(models_dir, cache):
     small_cpu = replace(CPU, cpu_max_pixels=64 * 64, cpu_max_steps=3)
-    source = model_source(models_dir, TINY_MODEL_NAME)
     with pytest.raises(InvalidRequest) as refused:
-        generate(replace(BASE, batch_size=2), source=source, cache=cache, runtime=small_cpu)
+        run(models_dir, cache, replace(BASE, batch_size=2), runtime=small_cpu)
     assert refused.value.field == "size"
     assert "8192 pixels is over this CPU worker's limit of 4096 (SEIDRA_CPU_MAX_PIXELS)" in refused.value.message
     with pytest.raises(InvalidRequest, match=r"4 steps is over this CPU worker's limit of 3 \(SEIDRA_CPU_MAX_STEPS\)"):
-        generate(replace(BASE, steps=4), source=source, cache=cache, runtime=small_cpu)
+        run(models_dir, cache, replace(BASE, steps=4), runtime=small_cpu)
     assert cache.loads == 0
     # Within the limits it runs.
-    result = generate(BASE, source=source, cache=cache, runtime=small_cpu)
+    result = run(models_dir, cache, BASE, runtime=small_cpu)
     assert result.images[0].size == (64, 64)
     # A GPU has no such limit.
     from workers.engines.sdxl.generate import validate_request

@@ -16,8 +16,7 @@ from apps.gallery.models import Media
 from apps.jobs.models import JobStatus
 from apps.jobs.services import job_cancel, job_create
 from tests.support.live_socket import LiveSocket, open_socket
-
-from .test_worker import LONG, QUICK, SLOW_MACHINE_TIMEOUT, running_with_progress, status_of, wait_for
+from workers.tests.test_worker import LONG, QUICK, SLOW_MACHINE_TIMEOUT, running_with_progress, status_of, wait_for
 
 TTL, BEAT = 5, 0.5
 WORKER_ENV = {

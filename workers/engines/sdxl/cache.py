@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 import torch
 from diffusers import StableDiffusionXLPipeline
 
-from .loading import ModelSource, load_pipeline
+from apps.catalog.request import ModelLocation
+
+from .loading import load_pipeline
 from .memory import MemoryMode
 from .runtime import Runtime
 
@@ -20,7 +22,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class LoadedPipeline:
     pipeline: StableDiffusionXLPipeline
-    source: ModelSource
+    source: ModelLocation
     runtime: Runtime
     memory_mode: MemoryMode
     adapters: dict[str, str] = field(default_factory=dict)  # LoRA name -> adapter name in the pipeline
@@ -36,10 +38,10 @@ class PipelineCache:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(source: ModelSource, runtime: Runtime) -> tuple:
+    def key(source: ModelLocation, runtime: Runtime) -> tuple:
         return (source.name, str(runtime.device), runtime.dtype_name)
 
-    def get(self, source: ModelSource, runtime: Runtime) -> LoadedPipeline:
+    def get(self, source: ModelLocation, runtime: Runtime) -> LoadedPipeline:
         key = self.key(source, runtime)
         with self._lock:
             if key in self._entries:

@@ -1,46 +1,29 @@
-"""Text-to-image with SDXL: one function whose body is the numbered steps of a generation."""
+"""Text-to-image with SDXL: one function whose body is the numbered steps of a generation.
+
+It takes the typed request every engine takes (apps/catalog/request.py ImageRequest) and the
+catalog's ModelLocation; LoRA files come from `lora_file(name)` (the catalog's, in the worker)."""
 
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import torch
 from diffusers.utils.torch_utils import get_module_execution_device
 from PIL import Image
 
-from apps.catalog.limits import (
-    BATCH_RANGE,
-    GUIDANCE_RANGE,
-    LORA_WEIGHT_RANGE,
-    MAX_SEED,
-    SIZE_STEP,
-    cpu_limits_excess,
-    model_limits,
-)
+from apps.catalog.limits import MAX_SEED, SIZE_STEP, BoundExcess, cpu_limits_excess, request_bounds_excess
+from apps.catalog.request import ImageRequest, ModelLocation
 
 from .cache import LoadedPipeline, PipelineCache
 from .errors import EngineError, GenerationCancelled, InvalidRequest
-from .loading import ModelSource, apply_memory_mode
+from .loading import apply_memory_mode
 from .loras import LoraSpec, apply_loras
 from .memory import MemoryMode
 from .preview import latents_to_preview
 from .runtime import Runtime
-from .schedulers import DEFAULT_SCHEDULER, SCHEDULERS, make_scheduler, scheduler_key
-
-
-@dataclass(frozen=True)
-class GenerationRequest:
-    prompt: str
-    negative_prompt: str = ""
-    width: int = 1024
-    height: int = 1024
-    steps: int = 30
-    guidance: float = 7.0
-    seed: int | None = None
-    scheduler: str = DEFAULT_SCHEDULER
-    batch_size: int = 1
-    loras: tuple[LoraSpec, ...] = ()
+from .schedulers import SCHEDULERS, make_scheduler, scheduler_key
 
 
 @dataclass
@@ -76,7 +59,7 @@ class GenerationResult:
     retried_after_oom: bool = False
 
 
-def _cpu_limit_message(excess, request: GenerationRequest) -> str:
+def _cpu_limit_message(excess, request: ImageRequest) -> str:
     if excess.field == "steps":
         return (
             f"{request.steps} steps is over this CPU worker's limit of {excess.limit} ({excess.setting}): "
@@ -89,34 +72,29 @@ def _cpu_limit_message(excess, request: GenerationRequest) -> str:
     )
 
 
-def validate_request(request: GenerationRequest, *, is_demo: bool, runtime: Runtime | None = None) -> GenerationRequest:
+def _bound_message(excess: BoundExcess, *, is_demo: bool) -> str:
+    which = "the demo model" if is_demo else "this model"
+    if excess.field in ("width", "height"):
+        return f"{excess.value} must be a multiple of {SIZE_STEP} between {excess.low} and {excess.high} for {which}"
+    if excess.field == "steps":
+        return f"{excess.value} must be between {excess.low} and {excess.high} for {which}"
+    if excess.field == "loras":
+        return f"weight {excess.value} of '{excess.name}' must be between {excess.low:g} and {excess.high:g}"
+    return f"{excess.value} must be between {excess.low:g} and {excess.high:g}"
+
+
+def validate_request(request: ImageRequest, *, is_demo: bool, runtime: Runtime | None = None) -> ImageRequest:
     """Refuse out-of-range values with the field's name, rather than silently correcting them. The
     bounds are the model's (apps/catalog/limits.py), and on a CPU device also the runtime's CPU limits."""
     if not request.prompt.strip():
         raise InvalidRequest("prompt", "must not be empty")
-    limits = model_limits(is_demo=is_demo)
-    which = "the demo model" if is_demo else "this model"
-    low, high = limits.sides
-    for name in ("width", "height"):
-        value = getattr(request, name)
-        if value % SIZE_STEP or not low <= value <= high:
-            message = f"{value} must be a multiple of {SIZE_STEP} between {low} and {high} for {which}"
-            raise InvalidRequest(name, message)
-    low, high = limits.steps
-    if not low <= request.steps <= high:
-        raise InvalidRequest("steps", f"{request.steps} must be between {low} and {high} for {which}")
-    low, high = GUIDANCE_RANGE
-    if not low <= request.guidance <= high:
-        raise InvalidRequest("guidance", f"{request.guidance} must be between {low:g} and {high:g}")
-    low, high = BATCH_RANGE
-    if not low <= request.batch_size <= high:
-        raise InvalidRequest("batch_size", f"{request.batch_size} must be between {low} and {high}")
-    if request.seed is not None and not 0 <= request.seed <= MAX_SEED:
-        raise InvalidRequest("seed", f"{request.seed} must be between 0 and {MAX_SEED}")
-    for lora in request.loras:
-        low, high = LORA_WEIGHT_RANGE
-        if not low <= lora.weight <= high:
-            raise InvalidRequest("loras", f"weight {lora.weight} of '{lora.name}' must be between {low:g} and {high:g}")
+    weights = {lora.name: lora.weight for lora in request.loras}
+    excess = request_bounds_excess(
+        is_demo=is_demo, width=request.width, height=request.height, steps=request.steps, guidance=request.guidance,
+        batch_size=request.batch_size, seed=request.seed, lora_weights=weights,
+    )  # fmt: skip
+    if excess is not None:
+        raise InvalidRequest(excess.field, _bound_message(excess, is_demo=is_demo))
     if runtime is not None and runtime.on_cpu:
         # One denoising step or VAE decode of a big job takes minutes on a CPU, and cannot be cancelled midway.
         excess = cpu_limits_excess(
@@ -129,7 +107,7 @@ def validate_request(request: GenerationRequest, *, is_demo: bool, runtime: Runt
     return replace(request, seed=seed, scheduler=scheduler_key(request.scheduler))
 
 
-def _denoise(loaded: LoadedPipeline, request: GenerationRequest, seeds: list[int], hook: StepHook | None):
+def _denoise(loaded: LoadedPipeline, request: ImageRequest, seeds: list[int], hook: StepHook | None):
     """The latents of the whole batch; decoded image by image afterwards (_decode)."""
 
     def on_step_end(pipeline, step_index: int, _timestep, callback_kwargs: dict) -> dict:
@@ -157,7 +135,7 @@ def _denoise(loaded: LoadedPipeline, request: GenerationRequest, seeds: list[int
     ).images
 
 
-def _check_cancel(hook: StepHook | None, request: GenerationRequest, latents: torch.Tensor, decoding: int) -> None:
+def _check_cancel(hook: StepHook | None, request: ImageRequest, latents: torch.Tensor, decoding: int) -> None:
     if hook is None:
         return
     progress = StepProgress(step=request.steps, total=request.steps, latents=latents, decoding=decoding)
@@ -167,7 +145,7 @@ def _check_cancel(hook: StepHook | None, request: GenerationRequest, latents: to
 
 
 @torch.no_grad()
-def _decode(loaded: LoadedPipeline, request: GenerationRequest, latents: torch.Tensor, hook: StepHook | None):
+def _decode(loaded: LoadedPipeline, request: ImageRequest, latents: torch.Tensor, hook: StepHook | None):
     """The VAE decode of StableDiffusionXLPipeline, one image at a time: a large decode is the longest
     uninterruptible part of a job on a CPU, so the cancel flag is checked before and after each image."""
     pipeline = loaded.pipeline
@@ -201,7 +179,7 @@ def _decode(loaded: LoadedPipeline, request: GenerationRequest, latents: torch.T
     return images
 
 
-def _oom_message(request: GenerationRequest, mode: MemoryMode) -> str:
+def _oom_message(request: ImageRequest, mode: MemoryMode) -> str:
     return (
         f"CUDA out of memory at {request.width}x{request.height}, batch {request.batch_size}, even in memory mode "
         f"'{mode.value}'. Set SEIDRA_MEMORY_MODE=sequential_offload (and SEIDRA_VAE_TILING=1), "
@@ -210,9 +188,10 @@ def _oom_message(request: GenerationRequest, mode: MemoryMode) -> str:
 
 
 def generate(
-    request: GenerationRequest,
+    request: ImageRequest,
     *,
-    source: ModelSource,
+    source: ModelLocation,
+    lora_file: Callable[[str], Path],
     cache: PipelineCache,
     runtime: Runtime,
     hook: StepHook | None = None,
@@ -226,7 +205,7 @@ def generate(
     loaded = cache.get(source, runtime)
 
     # 3. LoRAs: a file is loaded once per pipeline; a job only sets its adapter weights.
-    apply_loras(loaded, list(request.loras))
+    apply_loras(loaded, [LoraSpec(lora.name, path=lora_file(lora.name), weight=lora.weight) for lora in request.loras])
 
     # 4. Scheduler by name, built on the model's own noise schedule.
     loaded.pipeline.scheduler = make_scheduler(request.scheduler, loaded.pipeline.scheduler.config)
@@ -250,20 +229,12 @@ def generate(
         except torch.OutOfMemoryError as second_error:
             raise EngineError(_oom_message(request, lighter)) from second_error
 
-    # 7. The images and the parameters that really produced them.
+    # 7. The images and the parameters that really produced them (the request plus this engine's facts).
     parameters = {
-        "prompt": request.prompt,
-        "negative_prompt": request.negative_prompt,
+        **request.to_json(),
         "model": source.name,
-        "loras": [{"name": lora.name, "weight": lora.weight} for lora in request.loras],
-        "width": request.width,
-        "height": request.height,
-        "steps": request.steps,
-        "guidance": request.guidance,
         "scheduler": SCHEDULERS[request.scheduler][0],
-        "seed": request.seed,
         "seeds": seeds,
-        "batch_size": request.batch_size,
         **runtime.describe(),
         "memory_mode": loaded.memory_mode.value,
     }

@@ -1,15 +1,20 @@
 """Loading an SDXL pipeline from disk: a diffusers directory or a single `.safetensors` file.
 
+Where the files are (the path, a single file's configs, the fp16-fix VAE) is the catalog's answer,
+a ModelLocation (apps/catalog/selectors.py `model_locate`, rules in apps/catalog/layout.py).
+
 Safetensors only: weights are never unpickled (`use_safetensors=True`), so a checkpoint cannot
 run code when it is loaded.
 """
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from diffusers import AutoencoderKL, StableDiffusionXLPipeline
+
+from apps.catalog.layout import SAFETENSORS, SDXL_BASE_REPO
+from apps.catalog.request import ModelLocation
 
 from .errors import EngineError
 from .memory import MemoryMode
@@ -17,23 +22,9 @@ from .runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
-SDXL_BASE_REPO = "stabilityai/stable-diffusion-xl-base-1.0"
 
-
-@dataclass(frozen=True)
-class ModelSource:
-    """What to load. `config_dir` gives a single file its diffusers configs and tokenizers
-    (for a user's SDXL file: an installed SDXL base directory, or the hub repo id online)."""
-
-    name: str
-    path: Path
-    config_dir: Path | str | None = None
-    vae_path: Path | None = None  # e.g. the fp16-fix VAE, used on CUDA in fp16
-    is_demo: bool = False
-
-    @property
-    def is_single_file(self) -> bool:
-        return self.path.suffix == ".safetensors"
+def _is_single_file(location: ModelLocation) -> bool:
+    return location.path.suffix == SAFETENSORS
 
 
 def _variant(directory: Path, dtype: torch.dtype) -> str | None:
@@ -45,10 +36,10 @@ def _variant(directory: Path, dtype: torch.dtype) -> str | None:
     return "fp16" if has_fp16 and (dtype == torch.float16 or not has_full) else None
 
 
-def _load_from_disk(source: ModelSource, runtime: Runtime) -> StableDiffusionXLPipeline:
+def _load_from_disk(source: ModelLocation, runtime: Runtime) -> StableDiffusionXLPipeline:
     if not source.path.exists():
         raise EngineError(f"Model '{source.name}' is not on disk at {source.path}: run `manage.py setup_models`.")
-    if source.is_single_file:
+    if _is_single_file(source):
         try:
             return StableDiffusionXLPipeline.from_single_file(
                 str(source.path),
@@ -72,7 +63,7 @@ def _load_from_disk(source: ModelSource, runtime: Runtime) -> StableDiffusionXLP
     )
 
 
-def _use_fp16_fix_vae(pipeline: StableDiffusionXLPipeline, source: ModelSource, runtime: Runtime) -> None:
+def _use_fp16_fix_vae(pipeline: StableDiffusionXLPipeline, source: ModelLocation, runtime: Runtime) -> None:
     """SDXL's own VAE overflows in fp16 (NaN, black images). With the fp16-fix VAE installed it is
     swapped in; without it, diffusers upcasts the VAE to fp32 for decoding (`force_upcast`)."""
     if runtime.dtype != torch.float16:
@@ -108,7 +99,7 @@ def apply_memory_mode(pipeline: StableDiffusionXLPipeline, runtime: Runtime, mod
         pipeline.vae.enable_tiling()
 
 
-def load_pipeline(source: ModelSource, runtime: Runtime) -> StableDiffusionXLPipeline:
+def load_pipeline(source: ModelLocation, runtime: Runtime) -> StableDiffusionXLPipeline:
     """1. read the weights, 2. swap in the fp16-fix VAE, 3. attention, 4. memory placement, 5. compile."""
     pipeline = _load_from_disk(source, runtime)
     _use_fp16_fix_vae(pipeline, source, runtime)

@@ -12,7 +12,8 @@ import torch
 from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
-TINY_MODEL_NAME = "seidra-tiny-sdxl"
+from apps.catalog.layout import DEMO_MODEL_NAME as TINY_MODEL_NAME  # the catalog's name for it
+
 TINY_LORA_NAMES = ("seidra-tiny-lora", "seidra-tiny-lora-b")
 # Two different widths, as in SDXL (768 and 1280): diffusers' single-file loader tells the two
 # encoders apart by width.

@@ -13,7 +13,7 @@ from apps.jobs.services import job_create
 from apps.personas.composition import NSFW_AVOIDING_NEGATIVE
 from apps.personas.services import persona_create, persona_delete
 
-from .conftest import PASSWORD
+PASSWORD = "a-long-test-passphrase"
 
 # Starting a worker (torch import) and running a job can take minutes on a loaded two-core machine.
 SLOW_MACHINE_TIMEOUT = 900
