@@ -1,9 +1,9 @@
 """ComfyUI jobs as a user sees them: submitted through the API, run by a real `manage.py rqworker
 comfyui` on the session's real ComfyUI server, followed on /ws/jobs/, stored as Media.
 
-Each generation costs about a minute on these machines: tiny prompts (64 x 64, one or two steps,
-a new seed each time, since ComfyUI serves an identical prompt from its cache), and one job serves
-several assertions where they are about the same run."""
+Each generation costs about a minute on these machines: tiny prompts (the smallest size a ComfyUI
+checkpoint accepts, one or two steps, a new seed each time, since ComfyUI serves an identical
+prompt from its cache), and one job serves several assertions where they are about the same run."""
 
 import io
 
@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from apps.catalog.comfyui_client import ComfyClient
+from apps.catalog.limits import SIZE_STEP, model_limits
 from apps.gallery.models import Media
 from apps.gallery.png_metadata import png_parameters_read
 from apps.jobs.models import Job, JobStatus
@@ -22,7 +23,11 @@ from .conftest import JOB_TIMEOUT_S, comfyui_model_row_copy, dead_url, fresh_see
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TINY = {"prompt": "a lighthouse at dusk", "negative_prompt": "fog", "width": 64, "height": 64, "steps": 2}
+# The smallest images SEIDRA accepts for a ComfyUI checkpoint (apps/catalog/limits.py), one side a
+# step longer so a swapped width and height would show.
+SIDE = model_limits(is_demo=False).sides[0]
+WIDTH, HEIGHT = SIDE + SIZE_STEP, SIDE
+TINY = {"prompt": "a lighthouse at dusk", "negative_prompt": "fog", "width": WIDTH, "height": HEIGHT, "steps": 2}
 
 
 def submit(user, **parameters) -> str:
@@ -85,10 +90,10 @@ def test_a_job_goes_to_the_live_server_streams_progress_and_previews_and_stores_
     final = events[-1]["job"]
     assert final["status"] == JobStatus.SUCCEEDED
     [output] = final["outputs"]
-    assert (output["width"], output["height"], output["seed"]) == (64, 64, seed)
+    assert (output["width"], output["height"], output["seed"]) == (WIDTH, HEIGHT, seed)
 
     plain = stored_png(job)
-    assert Image.open(io.BytesIO(plain)).size == (64, 64)
+    assert Image.open(io.BytesIO(plain)).size == (WIDTH, HEIGHT)
     metadata = png_parameters_read(plain)
     assert metadata["parameters"].startswith("a lighthouse at dusk\n")
     assert (metadata["seidra"]["job"], metadata["seidra"]["seed"]) == (job_id, seed)
@@ -158,15 +163,22 @@ def test_a_staff_workflow_template_runs_with_the_users_prompt(comfyui_catalog, c
     user = user_factory()
     seed = fresh_seed()
 
-    job_id = submit(user, prompt="a template lighthouse", model="seidra-test-template", width=64, height=64, steps=1,
-                    seed=seed)  # fmt: skip
+    job_id = submit(
+        user,
+        prompt="a template lighthouse",
+        model="seidra-test-template",
+        width=WIDTH,
+        height=HEIGHT,
+        steps=1,
+        seed=seed,
+    )
 
     job = wait_for(lambda: finished(job_id), what="the template job", worker=worker, server=server)
     assert job.status == JobStatus.SUCCEEDED, job.error
     sent = job.engine_details["workflow"]
     assert (sent["6"]["inputs"]["text"], sent["3"]["inputs"]["seed"]) == ("a template lighthouse", seed)
     assert sent["7"]["inputs"]["text"] == "blurry", "what the template fixes stays"
-    assert Image.open(io.BytesIO(stored_png(job))).size == (64, 64)
+    assert Image.open(io.BytesIO(stored_png(job))).size == (WIDTH, HEIGHT)
 
 
 def test_a_server_that_dies_fails_its_job_naming_it_and_nothing_stays_running(

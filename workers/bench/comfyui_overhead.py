@@ -21,6 +21,7 @@ from pathlib import Path
 
 import redis
 
+from apps.catalog.limits import model_limits
 from seidra.local_comfyui import COMFYUI_DIR_ENV, ComfyServer, comfy_server_start, comfyui_dir
 
 from .jobs_e2e import BENCH_USER, Client
@@ -28,7 +29,8 @@ from .scratch import ScratchStack
 
 RUNS = 5
 WORKER_NAME = "bench-comfyui-worker"
-PROMPT = {"prompt": "a lighthouse at dusk", "width": 64, "height": 64, "steps": 2}
+SIDE = model_limits(is_demo=False).sides[0]  # the smallest SEIDRA accepts for a ComfyUI checkpoint
+PROMPT = {"prompt": "a lighthouse at dusk", "width": SIDE, "height": SIDE, "steps": 2}
 POLL_SECONDS = 0.05  # how often the direct path asks /history: far below a job's seconds
 RUN_TIMEOUT_SECONDS = 600
 
