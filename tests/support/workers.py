@@ -53,12 +53,15 @@ def _thread_worker_class():
 
 
 class WorkerProcess:
-    """`manage.py rqworker gpu` on the test database and Redis, as an operator starts it."""
+    """`manage.py rqworker gpu` (or `comfyui`) on the test database and Redis, as an operator starts it."""
 
-    def __init__(self, *, redis_url: str, models_dir: Path, name: str, extra_env: dict | None = None) -> None:
+    def __init__(
+        self, *, redis_url: str, models_dir: Path, name: str, extra_env: dict | None = None, queue: str = "gpu"
+    ) -> None:
         from django.conf import settings
 
         self.name = name
+        self.queue = queue
         self.log = Path(tempfile.mkstemp(prefix=f"seidra-test-worker-{name}-", suffix=".log")[1])
         self.env = child_env(
             DJANGO_SETTINGS_MODULE="seidra.settings.test",
@@ -73,7 +76,7 @@ class WorkerProcess:
     def start(self) -> "WorkerProcess":
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "rqworker", "gpu", "--name", self.name],
+                [sys.executable, "manage.py", "rqworker", self.queue, "--name", self.name],
                 cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         return self

@@ -5,21 +5,17 @@ The workers get short beats through their environment; SEIDRA_RECONCILE_INTERVAL
 SEIDRA_QUEUE_GRACE_SECONDS are set far beyond any wait here, so what these tests see can only come
 from the per-beat lost-job check and the restart detection, not from the periodic reconcile."""
 
-import json
-import queue
-import threading
-import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from apps.gallery.models import Media
 from apps.jobs.models import JobStatus
 from apps.jobs.services import job_cancel, job_create
+from tests.support.live_socket import LiveSocket, open_socket
 from workers.tests.test_worker import LONG, QUICK, SLOW_MACHINE_TIMEOUT, running_with_progress, status_of, wait_for
 
 TTL, BEAT = 5, 0.5
@@ -33,44 +29,6 @@ WORKER_ENV = {
 # Long enough to kill (and restart) Redis while it runs; the cancel test needs the longer one.
 SLOW = {**LONG, "seed": 11}
 RUN = {**LONG, "steps": 30, "seed": 12}
-
-
-class LiveSocket:
-    """A websocket client that keeps reading (and answering daphne's pings), as a browser does."""
-
-    def __init__(self, server, path: str, user) -> None:
-        self.socket = open_socket(server, path, user)
-        self.messages: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        try:
-            for text in self.socket:  # the library answers daphne's pings meanwhile
-                self.messages.put(json.loads(text))
-        except (ConnectionClosed, OSError, ValueError):
-            pass
-        self.messages.put(None)
-
-    def next_snapshot(self, *, timeout: float) -> dict:
-        """The next `jobs.snapshot` message (events in between are skipped)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            message = self.messages.get(timeout=max(deadline - time.monotonic(), 0.01))
-            assert message is not None, "the socket closed"
-            if message["type"] == "jobs.snapshot":
-                return message
-
-    def close(self) -> None:
-        self.socket.close()
-
-
-def open_socket(server, path: str, user) -> ClientConnection:
-    url = server.url.replace("http://", "ws://") + path
-    token = AccessToken.for_user(user)
-    # legacy=True: websockets' documented way to hold a connection outside a `with` block (callers close it).
-    return connect(
-        url, additional_headers={"Authorization": f"Bearer {token}"}, origin=server.url, open_timeout=5, legacy=True
-    )
 
 
 def close_code(socket: ClientConnection) -> int:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-SECTIONS = ("engine", "jobs", "gallery", "web", "gpu")
+SECTIONS = ("engine", "jobs", "gallery", "web", "comfyui", "gpu")
 
 
 class Command(BaseCommand):
@@ -19,7 +19,9 @@ class Command(BaseCommand):
         "worker (overhead over the bare pipeline, pickup and first-progress latency, jobs per minute), the "
         "gallery's pages and media API with 10 and 1,000 media (queries and milliseconds per request), the web "
         "server under Locust (50 and 100 users with sessions open, 50 users while others sign in; requests/s, "
-        "errors, p50/p95 for pages, API and logins) and, on a CUDA GPU, a full-size SDXL UNet at 1024x1024 "
+        "errors, p50/p95 for pages, API and logins), a tiny ComfyUI job sent straight to a real ComfyUI server and "
+        "through SEIDRA (seconds and their ratio; needs SEIDRA_TEST_COMFYUI_DIR) and, on a CUDA GPU, "
+        "a full-size SDXL UNet at 1024x1024 "
         "(eager SDPA, xFormers if installed, torch.compile)."
     )
 
@@ -28,11 +30,12 @@ class Command(BaseCommand):
         parser.add_argument("--skip-gpu", action="store_true", help="Skip the full-size GPU UNet section.")
         parser.add_argument("--skip-jobs", action="store_true", help="Skip the end-to-end jobs section.")
         parser.add_argument("--skip-web", action="store_true", help="Skip the Locust web section.")
+        parser.add_argument("--skip-comfyui", action="store_true", help="Skip the ComfyUI overhead section.")
         parser.add_argument("--web-processes", type=int, help="Web section: SEIDRA_WEB_PROCESSES to measure.")
         parser.add_argument("--http-threads", type=int, help="Web section: SEIDRA_HTTP_THREADS to measure.")
 
     def handle(self, *args, only: str | None, skip_gpu: bool, skip_jobs: bool, skip_web: bool, **options) -> None:
-        skipped = {"gpu": skip_gpu, "jobs": skip_jobs, "web": skip_web}
+        skipped = {"gpu": skip_gpu, "jobs": skip_jobs, "web": skip_web, "comfyui": options["skip_comfyui"]}
         sections = [only] if only else [name for name in SECTIONS if not skipped.get(name)]
         report = {
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -65,6 +68,11 @@ class Command(BaseCommand):
             report["web_locust"] = web_locust.run(
                 processes=options["web_processes"], threads=options["http_threads"], log=self.stderr.write
             )
+        if "comfyui" in sections:
+            from workers.bench import comfyui_overhead
+
+            self.stderr.write("Benchmarking a ComfyUI job straight and through SEIDRA (real ComfyUI server)...")
+            report["comfyui_overhead"] = comfyui_overhead.run()
         if "gpu" in sections:
             from workers.bench import unet_full_size
 
