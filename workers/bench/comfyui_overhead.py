@@ -45,12 +45,7 @@ class Stack(ScratchStack):
     def start(self) -> str:
         """Start everything; returns an access token for the bench user."""
         self.prepare()
-        self.manage(
-            "shell", "-c",
-            f"from apps.accounts.models import User; u = User(username='{BENCH_USER}'); "
-            "u.set_password('bench-only-passphrase-123'); u.save()",
-        )  # fmt: skip
-        token = self.manage("create_token", "--user", BENCH_USER, "--hours", "2").strip()
+        token = self.bench_user_token(BENCH_USER)
         self.manage("comfyui_refresh")  # the server's checkpoint in the catalog before the first submit
         self.spawn_web()
         self.spawn("manage.py", "rqworker", "comfyui", "--name", WORKER_NAME)

@@ -54,12 +54,7 @@ class Stack(ScratchStack):
     def start(self) -> str:
         """Start everything; returns an access token for the bench user."""
         self.prepare()
-        self.manage(
-            "shell", "-c",
-            f"from apps.accounts.models import User; u = User(username='{BENCH_USER}'); "
-            "u.set_password('bench-only-passphrase-123'); u.save()",
-        )  # fmt: skip
-        token = self.manage("create_token", "--user", BENCH_USER, "--hours", "2").strip()
+        token = self.bench_user_token(BENCH_USER)
         self.spawn_web()
         self.spawn("manage.py", "rqworker", "gpu", "--name", WORKER_NAME)
         # Ready when the web answers and the worker waits for jobs: its engine imported and its

@@ -95,3 +95,12 @@ class ScratchStack:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.redis.stop()
+
+    def bench_user_token(self, username: str) -> str:
+        """A user on the scratch database and an access token for it (two hours)."""
+        self.manage(
+            "shell", "-c",
+            f"from apps.accounts.models import User; u = User(username='{username}'); "
+            "u.set_password('bench-only-passphrase-123'); u.save()",
+        )  # fmt: skip
+        return self.manage("create_token", "--user", username, "--hours", "2").strip()
