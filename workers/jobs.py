@@ -98,9 +98,8 @@ def _image_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) 
     #    and finish, once, if this worker still owns the job.
     def store_outputs(owned: Job) -> None:
         for index, image in enumerate(result.images):
-            parameters = image_metadata(
-                request=request.to_json(), engine_facts=result.parameters, seed=result.seeds[index], job_id=job_id
-            )
+            # EngineResult.parameters already holds the request's JSON, with the engine's facts over it.
+            parameters = image_metadata(parameters=result.parameters, seed=result.seeds[index], job_id=job_id)
             media_store_image(job=owned, index=index, image=image, parameters=parameters, nsfw=verdicts[index])
         if result.details:
             owned.engine_details = result.details

@@ -14,11 +14,11 @@ from PIL import Image, PngImagePlugin
 from apps.catalog.parameters import SCHEDULERS
 
 
-def image_metadata(*, request: dict, engine_facts: dict, seed: int, job_id: str) -> dict:
-    """The parameters one image of a job is stored with (the Media row and both PNG chunks): the
-    request, then the engine's facts over it (the seed it drew, the sampler's label, device...),
-    this image's own seed (seed, seed+1... in a batch) and the job."""
-    return {**request, **engine_facts, "seed": seed, "job": job_id}
+def image_metadata(*, parameters: dict, seed: int, job_id: str) -> dict:
+    """The parameters one image of a job is stored with (the Media row and both PNG chunks): what the
+    engine says produced it (the request's JSON with its facts over it: the seed it drew, the
+    sampler's label, device...), this image's own seed (seed, seed+1... in a batch) and the job."""
+    return {**parameters, "seed": seed, "job": job_id}
 
 
 def a1111_parameters(parameters: dict) -> str:
