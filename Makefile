@@ -69,7 +69,7 @@ models: setup ## Download SDXL base 1.0 (fp16), the fp16-fix VAE and the catalog
 tiny-model: setup ## Build the demo model (SDXL architecture, random weights) under var/models
 	$(PY) manage.py make_tiny_model
 
-bench: ## Benchmarks as JSON on stdout and in reports/bench/ (GPU section on CUDA only)
+bench: ## Benchmarks as JSON on stdout and in reports/bench/ (GPU section on CUDA only; ComfyUI section with SEIDRA_TEST_COMFYUI_DIR)
 	@$(MAKE) --no-print-directory setup >&2  # keep stdout for the JSON alone
 	@$(PY) manage.py bench
 
