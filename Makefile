@@ -9,6 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 HOURS ?= 12
 REQUIREMENTS := requirements/base.txt requirements/ml.txt requirements/nsfw.txt requirements/dev.txt
+NODEPS_REQUIREMENTS := requirements/nodeps.txt
 SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
@@ -24,11 +25,12 @@ setup: $(VENV)/.installed $(MO_FILES) ## Virtualenv, pinned requirements, system
 	@ops/scripts/system-packages.sh $(SYSTEM_PACKAGES)
 
 # Re-runs pip only when a requirements file changed since the last install.
-$(VENV)/.installed: $(REQUIREMENTS)
+$(VENV)/.installed: $(REQUIREMENTS) $(NODEPS_REQUIREMENTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10+ is needed: set PYTHON=python3.11")'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(addprefix -r ,$(REQUIREMENTS))
+	$(PY) -m pip install --quiet --no-deps $(addprefix -r ,$(NODEPS_REQUIREMENTS))
 	@touch $@
 
 # Translations are compiled from the committed .po files (msgfmt comes with gettext).

@@ -31,10 +31,11 @@ RUN groupadd --system --gid 10001 seidra \
 WORKDIR /app
 
 # Dependencies before the code, so a code change does not reinstall torch.
-COPY requirements/base.txt requirements/ml.txt requirements/gpu.txt requirements/nsfw.txt requirements/
+COPY requirements/base.txt requirements/ml.txt requirements/nodeps.txt requirements/gpu.txt requirements/nsfw.txt requirements/
 # xFormers is unpinned in gpu.txt: ml.txt as constraints keeps pip from swapping the pinned torch for another.
 RUN python -m venv /opt/venv \
     && pip install -r requirements/base.txt -r requirements/ml.txt \
+    && pip install --no-deps -r requirements/nodeps.txt \
     && case "$INSTALL_XFORMERS" in \
          0) ;; \
          1) pip install -r requirements/gpu.txt -c requirements/ml.txt ;; \

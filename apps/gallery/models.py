@@ -40,7 +40,13 @@ class Media(models.Model):
     width = models.PositiveIntegerField(_("width"), default=0)
     height = models.PositiveIntegerField(_("height"), default=0)
     parameters = models.JSONField(_("parameters"), default=dict)
-    file_size = models.PositiveBigIntegerField(_("size in bytes"), default=0)  # the original file; quotas add these
+    file_size = models.PositiveBigIntegerField(_("size in bytes"), default=0)  # every stored file; quotas add these
+    # Videos and audio tracks: the length in seconds (None for images).
+    duration = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+    # Videos: the frame shown before playing (JPEG; thumbnails are made from it), and the WebM (VP9 +
+    # Opus) beside `file`, the MP4 (H.264 + AAC) every browser plays.
+    poster = models.FileField(_("poster"), upload_to=media_upload_to, max_length=300, blank=True)
+    webm_file = models.FileField(_("WebM file"), upload_to=media_upload_to, max_length=300, blank=True)
     created = models.DateTimeField(_("created"), db_index=True)
     # The owner's own marks.
     favourite = models.BooleanField(_("favourite"), default=False)

@@ -1,12 +1,14 @@
 """Writes on media: outputs of a job, stored once with their parameters inside the file and their
 thumbnails beside it; the owner's marks (favourite, tags), one by one or in bulk; deletion."""
 
+import io
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -81,9 +83,59 @@ def media_store_image(
     return media
 
 
+def _save_file(media: Media, field_name: str, name: str, path: Path) -> int:
+    """Copy a worker's file into the media's storage under `name`; returns its size in bytes."""
+    with path.open("rb") as source:
+        getattr(media, field_name).save(name, File(source), save=False)
+    return path.stat().st_size
+
+
+def media_store_video(
+    *, job, index: int, mp4: Path, webm: Path | None, poster: Image.Image, duration: float, parameters: dict
+) -> Media:
+    """The job's `index`-th output as a video: the MP4, the WebM beside it, a JPEG poster frame (its
+    thumbnails are made from it), its duration. A second call returns the first row."""
+    existing = Media.objects.filter(job=job, index=index).first()
+    if existing is not None:
+        return existing
+    media = Media(
+        owner_id=job.owner_id, job=job, index=index, kind=MediaKind.VIDEO, width=poster.width, height=poster.height,
+        duration=duration, parameters=parameters, created=timezone.now(), **_filter_columns(parameters),
+    )  # fmt: skip
+    size = _save_file(media, "file", f"{job.id}-{index}.mp4", mp4)
+    if webm is not None:
+        size += _save_file(media, "webm_file", f"{job.id}-{index}.webm", webm)
+    buffer = io.BytesIO()
+    poster.convert("RGB").save(buffer, format="JPEG", quality=90)
+    media.poster.save(f"{job.id}-{index}-poster.jpg", ContentFile(buffer.getvalue()), save=False)
+    media.file_size = size + len(buffer.getvalue())
+    media.save()
+    try:
+        thumbnails_make(media=media, image=poster)
+    except Exception:  # a cache: the first request for a missing one makes it
+        logger.warning("thumbnails of media %s not made; the first request makes them", media.pk, exc_info=True)
+    return media
+
+
+def media_store_audio(*, job, index: int, path: Path, duration: float, parameters: dict) -> Media:
+    """An audio track of the job (a video's sound, kept as its own media): the file as it is, named by
+    its suffix (wav, mp3, ogg). A second call returns the first row."""
+    existing = Media.objects.filter(job=job, index=index).first()
+    if existing is not None:
+        return existing
+    media = Media(
+        owner_id=job.owner_id, job=job, index=index, kind=MediaKind.AUDIO, duration=duration,
+        parameters=parameters, created=timezone.now(), **_filter_columns(parameters),
+    )  # fmt: skip
+    media.file_size = _save_file(media, "file", f"{job.id}-{index}{path.suffix.lower()}", path)
+    media.save()
+    return media
+
+
 def _files_of(media: Media) -> list[str]:
-    """Every stored file of a media item: the original and its thumbnails."""
-    return ([media.file.name] if media.file.name else []) + thumbnail_names(media)
+    """Every stored file of a media item: the original, a video's WebM and poster, and the thumbnails."""
+    names = [media.file.name, media.webm_file.name, media.poster.name]
+    return [name for name in names if name] + thumbnail_names(media)
 
 
 def _files_delete_on_commit(names: list[str]) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.urls import reverse
 from django.utils.http import content_disposition_header, parse_etags
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -24,7 +25,10 @@ from .models import Media
 from .thumbnails import thumbnail_get, thumbnail_size_parse
 
 PRIVATE_CACHE = "private, max-age=86400"  # ids never change content; the ETag answers a revalidation
-CONTENT_TYPES = {".png": "image/png", ".webp": "image/webp", ".mp4": "video/mp4", ".wav": "audio/wav"}
+CONTENT_TYPES = {
+    ".png": "image/png", ".webp": "image/webp", ".jpg": "image/jpeg", ".mp4": "video/mp4", ".webm": "video/webm",
+    ".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
+}  # fmt: skip
 
 
 def _storage():
@@ -85,10 +89,31 @@ def stored_file_response(
     return response
 
 
+# `?part=` of the file URL: a video's other stored files beside its MP4 (media_file_url builds the URLs).
+FILE_PARTS = {"webm": "webm_file", "poster": "poster"}
+
+
+def media_file_url(media: Media, part: str = "") -> str:
+    """The URL of the media's file, or of one of its FILE_PARTS; "" when the media has no such file."""
+    if part and not getattr(media, FILE_PARTS[part]).name:
+        return ""
+    url = reverse("gallery:media-file", args=[media.pk])
+    return f"{url}?part={part}" if part else url
+
+
 def media_file_response(request: HttpRequest, *, media: Media) -> HttpResponse:
-    """The original file; `?download=1` makes it an attachment (the PNG as stored: metadata intact)."""
+    """The original file, or a video's `?part=webm|poster`; `?download=1` makes it an attachment (the PNG
+    as stored: metadata intact)."""
+    part = request.GET.get("part") or ""
+    if part not in FILE_PARTS and part:
+        raise SeidraError(_("Unknown file part; use webm or poster."), status=404)
+    name = getattr(media, FILE_PARTS[part]).name if part else media.file.name
+    if not name:
+        raise SeidraError(_("This item has no such file."), status=404)
     download = download_filename(media) if request.GET.get("download") in ("1", "true", "yes") else ""
-    return stored_file_response(request, media=media, name=media.file.name, download=download)
+    if download and part:
+        download = download.rsplit(".", 1)[0] + PurePosixPath(name).suffix
+    return stored_file_response(request, media=media, name=name, download=download)
 
 
 def media_thumbnail_response(request: HttpRequest, *, media: Media) -> HttpResponse:

@@ -5,7 +5,7 @@ for a media item that has none yet (older media). A thumbnail is written under a
 renamed into place, so two requests racing on the same one never leave half a file, and one that
 exists is never made again. Where each one lives is decided by `thumbnail_name` alone.
 
-Only images have thumbnails for now; a video's poster frame would plug into `MAKERS` by kind.
+Images have thumbnails of themselves, videos of their poster frame; audio tracks have none.
 """
 
 import os
@@ -74,12 +74,12 @@ def _write_atomically(path: Path, image: Image.Image) -> None:
         raise
 
 
-def _image_thumbnails(media: Media, image: Image.Image | None) -> None:
+def _image_thumbnails(media: Media, image: Image.Image | None, *, source_name: str = "") -> None:
     missing = [size for size in thumbnail_sizes() if not media.file.storage.exists(thumbnail_name(media, size))]
     if not missing:
         return
     if image is None:
-        with media.file.storage.open(media.file.name, "rb") as original:
+        with media.file.storage.open(source_name or media.file.name, "rb") as original:
             image = Image.open(original)
             image.load()
     # WebP has no 16-bit or palette modes worth keeping; RGBA keeps transparency where there is some.
@@ -92,8 +92,17 @@ def _image_thumbnails(media: Media, image: Image.Image | None) -> None:
         _write_atomically(Path(media.file.storage.path(thumbnail_name(media, size))), resized)
 
 
-# Kind -> maker(media, image or None). A kind missing here has no thumbnail (yet).
-MAKERS: dict[str, Callable[[Media, Image.Image | None], None]] = {MediaKind.IMAGE: _image_thumbnails}
+def _video_thumbnails(media: Media, poster: Image.Image | None) -> None:
+    if not media.poster.name:
+        raise FileNotFoundError(f"media {media.pk} has no poster")
+    _image_thumbnails(media, poster, source_name=media.poster.name)
+
+
+# Kind -> maker(media, image or None). A kind missing here has no thumbnail.
+MAKERS: dict[str, Callable[[Media, Image.Image | None], None]] = {
+    MediaKind.IMAGE: _image_thumbnails,
+    MediaKind.VIDEO: _video_thumbnails,
+}
 
 
 def thumbnails_make(*, media: Media, image: Image.Image | None = None) -> None:
@@ -121,11 +130,10 @@ def thumbnail_size_parse(raw) -> int:
 def thumbnail_get(*, media: Media, size: int) -> str:
     """The storage name of the media's thumbnail at `size` (thumbnail_size_parse), made now if missing.
 
-    SeidraError 404 for a kind without thumbnails, or an original missing on the server.
+    SeidraError 404 for an audio track (the one kind without thumbnails), or an original missing on the server.
     """
     if media.kind not in MAKERS:
-        message = _("There is no thumbnail for a %(kind)s yet.") % {"kind": media.get_kind_display().lower()}
-        raise SeidraError(message, status=404)
+        raise SeidraError(_("An audio track has no thumbnail."), status=404)
     name = thumbnail_name(media, size)
     if not media.file.storage.exists(name):
         try:

@@ -86,7 +86,9 @@ return result
 
 def engine_queue_name(engine: str) -> str:
     """The RQ queue of an engine's jobs: local SDXL jobs need a GPU worker; ComfyUI jobs a `comfyui`
-    worker, which needs neither torch nor a GPU (it drives remote servers)."""
+    worker, which needs neither torch nor a GPU (it drives remote servers). Video jobs (engines
+    `local-motion` and `sadtalker`) wait on `gpu` too: a portrait to generate needs the SDXL
+    pipeline that worker keeps loaded, and the lip-sync shares the GPU box's time."""
     return settings.SEIDRA_COMFYUI_QUEUE if engine == ENGINE_COMFYUI else settings.SEIDRA_GPU_QUEUE
 
 

@@ -332,7 +332,17 @@ SEIDRA_COMFYUI_SILENCE_SECONDS = env.float("SEIDRA_COMFYUI_SILENCE_SECONDS", def
 # the staff's "Refresh" action), and how long an unreachable server is left out of the pool.
 SEIDRA_COMFYUI_REFRESH_SECONDS = env.int("SEIDRA_COMFYUI_REFRESH_SECONDS", default=300)
 SEIDRA_COMFYUI_RETRY_SECONDS = env.int("SEIDRA_COMFYUI_RETRY_SECONDS", default=30)
-SEIDRA_SADTALKER_URL = env.str("SEIDRA_SADTALKER_URL", default="")
+# --- Talking-character videos (README "Talking-character videos"; apps/catalog/video_request.py)
+# A SadTalker service on a GPU box (ops/sadtalker/; http://gpu-box:8002): unset, videos use the
+# local approximate-motion engine (CPU, no download).
+SEIDRA_SADTALKER_URL = env.str("SEIDRA_SADTALKER_URL", default="").rstrip("/")
+SEIDRA_SADTALKER_HTTP_TIMEOUT = env.float("SEIDRA_SADTALKER_HTTP_TIMEOUT", default=30.0)  # one REST call
+SEIDRA_SADTALKER_POLL_SECONDS = env.float("SEIDRA_SADTALKER_POLL_SECONDS", default=1.0)  # job status polls
+# Transient failures (connection refused or reset, 502/503/504) are tried again this many times.
+SEIDRA_SADTALKER_RETRIES = env.int("SEIDRA_SADTALKER_RETRIES", default=3)
+# Uploaded audio tracks and reference images, checked by content before a video job is queued.
+SEIDRA_MAX_AUDIO_MB = env.int("SEIDRA_MAX_AUDIO_MB", default=20)
+SEIDRA_REFERENCE_FETCH_TIMEOUT = env.float("SEIDRA_REFERENCE_FETCH_TIMEOUT", default=10.0)  # a reference URL
 SEIDRA_GPU_QUEUE = "gpu"
 # --- Jobs (apps/jobs, workers/worker.py)
 SEIDRA_MAX_QUEUED_PER_USER = env.int("SEIDRA_MAX_QUEUED_PER_USER", default=10)

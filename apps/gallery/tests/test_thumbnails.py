@@ -1,6 +1,7 @@
 """WebP thumbnails: made with the image, or on the first request for older media; made once;
 gone with the media."""
 
+import io
 from pathlib import Path
 
 import pytest
@@ -78,12 +79,22 @@ def test_a_size_that_does_not_exist_is_a_404_naming_those_that_do(user_factory, 
 
 
 @pytest.mark.django_db
-def test_a_video_has_no_thumbnail_yet_and_says_so(user_factory, client):
+def test_a_video_s_thumbnails_come_from_its_poster_and_an_audio_track_has_none(user_factory, client):
     alice = user_factory("alice")
-    video = Media(owner=alice, kind=MediaKind.VIDEO, created=timezone.now())
-    video.file.save("clip.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42"), save=True)
+    video = Media(owner=alice, kind=MediaKind.VIDEO, width=512, height=512, created=timezone.now())
+    video.file.save("clip.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42"), save=False)
+    poster = io.BytesIO()
+    Image.new("RGB", (512, 512), (200, 30, 30)).save(poster, format="JPEG")
+    video.poster.save("clip-poster.jpg", ContentFile(poster.getvalue()), save=True)
     response = client.get(f"/media/{video.pk}/thumbnail?size=256", **bearer(alice))
-    assert response.status_code == 404 and response.json()["message"] == "There is no thumbnail for a video yet."
+    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+    thumbnail = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert thumbnail.size == (256, 256) and thumbnail.convert("RGB").getpixel((128, 128))[0] > 150
+
+    audio = Media(owner=alice, kind=MediaKind.AUDIO, created=timezone.now())
+    audio.file.save("track.wav", ContentFile(b"RIFF\x00\x00\x00\x00WAVE"), save=True)
+    response = client.get(f"/media/{audio.pk}/thumbnail?size=256", **bearer(alice))
+    assert response.status_code == 404 and response.json()["message"] == "An audio track has no thumbnail."
 
 
 @pytest.mark.django_db
