@@ -77,9 +77,12 @@ def running_server(tmp_path):
         SEIDRA_WEB_PROCESSES="2",  # the launcher's several-process path, end to end
     )
     log = (tmp_path / "run.log").open("w")
+    # As a terminal's foreground `make run`: SIGINT at its default. A pytest started in the background by a
+    # shell without job control (`make test &`) ignores SIGINT and its children would inherit that, and bash
+    # cannot trap a signal ignored on entry: Ctrl-C would then reach nothing (the script documents this case).
     process = subprocess.Popen(
-        ["bash", "ops/scripts/run-local.sh"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
+        ["env", "--default-signal=INT", "bash", "ops/scripts/run-local.sh"], cwd=REPO_ROOT, env=env, stdout=log,
+        stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     # Start-up runs migrate, collectstatic (compresses every file) and the demo model: minutes on a loaded box.
