@@ -13,14 +13,10 @@ from django.utils.translation import gettext_lazy
 
 from apps.core.errors import SeidraError
 
-from .comfyui_sync import catalog_comfyui_refresh
+from .comfyui_refresh_messages import comfyui_refresh_and_tell, notes_tell
 from .forms import InstalledLoraForm, LoraAddForm, WorkflowTemplateForm
 from .models import InstalledLora, InstalledModel, WorkflowTemplate
-from .offers import NO_COMFYUI_SERVER
 from .services import catalog_sync_from_disk, lora_add_from_file, lora_add_from_hub
-
-# Notes beyond this are summarised: a directory of junk should not flood the page.
-_MAX_NOTES_SHOWN = 10
 
 
 class _SyncFromDiskMixin:
@@ -46,15 +42,7 @@ class _SyncFromDiskMixin:
             return HttpResponseNotAllowed(["POST"])
         if not self.has_change_permission(request):
             raise PermissionDenied
-        if not settings.SEIDRA_COMFYUI_URLS:
-            messages.error(request, str(NO_COMFYUI_SERVER))
-        else:
-            report = catalog_comfyui_refresh()
-            (messages.success if report.answered else messages.error)(request, report.summary())
-            for line in report.server_lines():
-                messages.info(request, line)
-            for note in report.notes[:_MAX_NOTES_SHOWN]:
-                messages.warning(request, _("Left out: %(note)s") % {"note": note})
+        comfyui_refresh_and_tell(request)
         return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
 
     def sync_view(self, request: HttpRequest) -> HttpResponse:
@@ -68,12 +56,7 @@ class _SyncFromDiskMixin:
             messages.error(request, error.message)
         else:
             messages.success(request, report.summary())
-            for note in report.notes[:_MAX_NOTES_SHOWN]:
-                messages.warning(request, _("Left out: %(note)s") % {"note": note})
-            if len(report.notes) > _MAX_NOTES_SHOWN:
-                messages.warning(
-                    request, _("%(count)d more left out.") % {"count": len(report.notes) - _MAX_NOTES_SHOWN}
-                )
+            notes_tell(request, report.notes)
         return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
 
 

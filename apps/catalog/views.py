@@ -2,7 +2,6 @@
 ComfyUI workflow templates, each ComfyUI server's health, and the staff refresh of ComfyUI lists."""
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -11,9 +10,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from .comfyui_health import comfyui_health
-from .comfyui_sync import catalog_comfyui_refresh
+from .comfyui_refresh_messages import comfyui_refresh_and_tell
 from .models import Engine
-from .offers import NO_COMFYUI_SERVER, workflow_templates_enabled
+from .offers import workflow_templates_enabled
 from .selectors import default_model_name, lora_list, model_list
 
 
@@ -39,13 +38,5 @@ def comfyui_refresh_action(request: HttpRequest) -> HttpResponse:
     """Staff: list each ComfyUI server's checkpoints and LoRAs now, then back to the Models page."""
     if not request.user.is_staff:
         raise PermissionDenied
-    if not settings.SEIDRA_COMFYUI_URLS:
-        messages.error(request, str(NO_COMFYUI_SERVER))
-    else:
-        report = catalog_comfyui_refresh()
-        (messages.success if report.answered else messages.error)(request, report.summary())
-        for reason in report.unreachable.values():
-            messages.warning(request, reason)
-        for note in report.notes:
-            messages.warning(request, note)
+    comfyui_refresh_and_tell(request)
     return HttpResponseRedirect(reverse("pages:models"))
