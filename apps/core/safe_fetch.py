@@ -75,8 +75,8 @@ def _target(url: str) -> tuple[str, str, int, str]:
     return scheme, parts.hostname, port or DEFAULT_PORTS[scheme], path
 
 
-def _resolve_checked(host: str, port: int) -> Address:
-    """The address to connect to; refused unless every address the host resolves to is public."""
+def _resolve_checked(host: str, port: int) -> list[Address]:
+    """The addresses to connect to, in the resolver's order; refused unless every one is public."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
@@ -88,7 +88,7 @@ def _resolve_checked(host: str, port: int) -> Address:
                 _("%(host)s points to a private or local network address (%(address)s): use a public image address.")
                 % {"host": host, "address": address}
             )
-    return addresses[0]
+    return list(dict.fromkeys(addresses))
 
 
 def _remaining(deadline: float) -> float:
@@ -98,11 +98,25 @@ def _remaining(deadline: float) -> float:
     return left
 
 
-def _open(scheme: str, host: str, port: int, address: Address, deadline: float):
-    """(connection, socket): a connection to the checked address that speaks to `host` (Host header,
+def _connect(addresses: list[Address], port: int, deadline: float) -> socket.socket:
+    """A socket to the first checked address that answers (as socket.create_connection would do with
+    the name, without resolving it again)."""
+    failure: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((str(address), port), timeout=_remaining(deadline))
+        except TimeoutError:
+            raise
+        except OSError as error:
+            failure = error
+    raise failure or OSError("no address to connect to")
+
+
+def _open(scheme: str, host: str, port: int, addresses: list[Address], deadline: float):
+    """(connection, socket): a connection to a checked address that speaks to `host` (Host header,
     SNI, certificate). The socket is kept apart: http.client drops its own once the answer says the
     connection closes, while the body is still read from it."""
-    sock = socket.create_connection((str(address), port), timeout=_remaining(deadline))
+    sock = _connect(addresses, port, deadline)
     if scheme == "https":
         sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
     connection_class = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
@@ -134,8 +148,8 @@ def _read_capped(
 def _fetch(url: str, *, max_bytes: int, deadline: float, too_large: str) -> bytes:
     for _hop in range(MAX_REDIRECTS + 1):
         scheme, host, port, path = _target(url)
-        address = _resolve_checked(host, port)
-        connection, sock = _open(scheme, host, port, address, deadline)
+        addresses = _resolve_checked(host, port)
+        connection, sock = _open(scheme, host, port, addresses, deadline)
         try:
             sock.settimeout(_remaining(deadline))
             connection.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept": "image/*"})

@@ -3,13 +3,14 @@ SEIDRA_REFERENCE_FETCH_ALLOW (as a LAN image host would be), 127.0.0.1 stays for
 
 import ipaddress
 import socket
+import ssl
 
 import pytest
 
 from apps.core import safe_fetch as safe_fetch_module
 from apps.core.errors import ParameterError
 from apps.core.safe_fetch import address_is_public, safe_fetch
-from tests.support.image_host import HANG, ImageHost
+from tests.support.image_host import HANG, ImageHost, tls_certificates
 
 BODY = b"\x89PNG pretend image bytes"
 FIELD = "reference_image_url"
@@ -115,6 +116,53 @@ def test_a_closed_port_says_the_download_failed(servers):
         probe.bind(("127.0.0.2", 0))
         port = probe.getsockname()[1]
     assert refusal(f"http://127.0.0.2:{port}/face.png").startswith("The image could not be downloaded")
+
+
+@pytest.fixture
+def https_host(settings, tmp_path, monkeypatch):
+    """An https image host on 127.0.0.1 (let through for this test) with a certificate for `localhost`
+    signed by a throw-away CA that safe_fetch's TLS context is made to trust; it records the name each
+    client asked for in its TLS handshake (SNI)."""
+    settings.SEIDRA_REFERENCE_FETCH_ALLOW = ["127.0.0.1/32", "::1/128"]  # wherever `localhost` resolves
+    ca, certificate, key = tls_certificates(tmp_path)
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(certificate, key)
+    names = []
+    server_side.sni_callback = lambda _socket, name, _context: names.append(name)
+    host = ImageHost("127.0.0.1", {"/face.png": (200, {}, BODY)}, tls=server_side).start()
+    host.sni_names = names
+    real = ssl.create_default_context
+
+    def trusting_the_test_ca(*args, **kwargs):
+        context = real(*args, **kwargs)
+        context.load_verify_locations(ca)
+        return context
+
+    monkeypatch.setattr(safe_fetch_module.ssl, "create_default_context", trusting_the_test_ca)
+    yield host
+    host.stop()
+
+
+def test_https_names_the_host_in_the_handshake_and_checks_the_certificate_against_it(https_host):
+    url = f"https://localhost:{https_host.port}/face.png"
+
+    assert safe_fetch(url, field=FIELD, max_bytes=1024, too_large=TOO_LARGE) == BODY
+    assert https_host.sni_names == ["localhost"]
+    assert https_host.seen == [("/face.png", f"localhost:{https_host.port}")]
+
+
+def test_https_to_a_name_the_certificate_does_not_cover_is_refused(https_host):
+    message = refusal(f"https://127.0.0.1:{https_host.port}/face.png")
+
+    assert message.startswith("The secure connection failed") and https_host.seen == []
+
+
+def test_https_with_a_certificate_nobody_trusts_is_refused(https_host, monkeypatch):
+    monkeypatch.undo()  # the system's trust store only
+
+    message = refusal(f"https://localhost:{https_host.port}/face.png")
+
+    assert message.startswith("The secure connection failed") and https_host.seen == []
 
 
 @pytest.mark.parametrize(
