@@ -14,6 +14,7 @@ from apps.gallery.models import Media
 from apps.gallery.services import media_store_audio, media_store_video
 from apps.jobs.models import Job, JobKind, JobStatus
 from apps.jobs.queueing import queued_job_ids
+from apps.jobs.video_inputs import video_audio_path, video_character_path
 from tests.support.image_host import ImageHost
 from tests.support.openapi import assert_matches_schema, served_schema
 
@@ -175,6 +176,20 @@ def test_an_image_from_a_url_and_a_wav_make_a_queued_job_that_matches_the_schema
     assert job["parameters"]["duration"] == 3.0 and job["parameters"]["audio"]["seconds"] == 5.0
     assert job["parameters"]["character"] == {"source": "url", "url": f"{public.base}/face.png"}
     assert queued_job_ids("gpu") == [job["id"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_uploaded_image_and_a_wav_make_a_queued_job_with_its_files_in_place(alice):
+    response = post(client_for(alice), files={"reference_image": upload("face.png", face_png_bytes())}, size="512")
+
+    assert response.status_code == 201, response.json()
+    job = response.json()
+    assert job["status"] == "QUEUED" and queued_job_ids("gpu") == [job["id"]]
+    assert job["parameters"]["duration"] == 3.0 and job["parameters"]["audio"]["seconds"] == 3.0
+    assert job["parameters"]["size"] == 512 and job["parameters"]["character"]["source"] == "upload"
+    assert video_audio_path(job["id"], "wav").read_bytes() == wav_bytes(3.0)
+    with Image.open(video_character_path(job["id"])) as character:
+        assert character.size == (512, 512) and character.mode == "RGB"
 
 
 @pytest.mark.django_db
