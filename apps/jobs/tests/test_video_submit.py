@@ -261,6 +261,20 @@ def test_a_full_queue_refuses_before_reading_anything(alice, media_root, setting
     assert Job.objects.count() == 1 and len(list((media_root / "job-inputs").iterdir())) == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_when_storing_the_inputs_fails_neither_the_row_nor_a_file_stays(alice, media_root, monkeypatch):
+    import apps.jobs.video_submit as video_submit
+
+    # The character is written, then the audio's folder is missing: the disk failing halfway.
+    monkeypatch.setattr(video_submit, "video_audio_path", lambda job_id, fmt: media_root / "gone" / f"audio.{fmt}")
+
+    with pytest.raises(FileNotFoundError):
+        submit(alice, reference_image=upload("a.png", png_bytes()))
+
+    assert_nothing_stored(media_root)
+    assert queued_job_ids("gpu") == []
+
+
 # --- Retry and delete ----------------------------------------------------------------------------
 
 
