@@ -222,6 +222,26 @@ def test_a_sadtalker_option_is_refused_by_the_local_engine_and_defaults_pass(ali
 
 
 @pytest.mark.django_db
+def test_blank_options_from_a_form_are_their_defaults(alice):
+    blank = dict.fromkeys(("enhancer", "pose_style", "preprocess", "expression_scale", "size", "still"), "")
+    job = submit(alice, reference_image=upload("a.png", png_bytes()), **blank)
+
+    assert {name: job.parameters[name] for name in ("size", "still", "enhancer", "preprocess", "pose_style")} == {
+        "size": 256, "still": False, "enhancer": False, "preprocess": "crop", "pose_style": 0,
+    }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_with_a_sadtalker_service_its_options_are_accepted(alice, settings):
+    settings.SEIDRA_SADTALKER_URL = "http://gpu-box:8002"
+
+    job = submit(alice, reference_image=upload("a.png", png_bytes()), enhancer="on", preprocess="full", pose_style="7")
+
+    assert job.engine == job.parameters["engine"] == "sadtalker"
+    assert (job.parameters["enhancer"], job.parameters["preprocess"], job.parameters["pose_style"]) == (True, "full", 7)
+
+
+@pytest.mark.django_db
 def test_bad_options_and_a_missing_prompt_are_named_together(alice, media_root):
     errors = refused(alice, prompt="  ", size="300", still="maybe")
 
