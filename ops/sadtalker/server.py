@@ -208,7 +208,11 @@ class JobQueue:
                 try:
                     job.process = command_start(self.config, job)
                 except OSError as error:
-                    job.status, job.error, job.ended = "failed", f"the command could not start: {error}", time.monotonic()
+                    job.status, job.error, job.ended = (
+                        "failed",
+                        f"the command could not start: {error}",
+                        time.monotonic(),
+                    )
                     self.running = None
                     continue
             try:
@@ -219,7 +223,9 @@ class JobQueue:
 
     def _follow(self, job: Job) -> None:
         tracker = ProgressTracker(
-            BASE_PROGRESS_BARS + (job.options["enhancer"] != "none") + (job.options["preprocess"] in ("full", "extfull"))
+            BASE_PROGRESS_BARS
+            + (job.options["enhancer"] != "none")
+            + (job.options["preprocess"] in ("full", "extfull"))
         )
         buffer = b""
         stream = job.process.stdout
@@ -522,24 +528,55 @@ def arguments_parse(argv: list[str] | None = None) -> argparse.Namespace:
             "No authentication: bind to the LAN address SEIDRA reaches and keep the port behind a firewall."
         ),
     )  # fmt: skip
-    parser.add_argument("--host", default=os.environ.get("SADTALKER_HOST", "127.0.0.1"),
-                        help="address to listen on (default 127.0.0.1; the GPU box's LAN address to serve SEIDRA)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SADTALKER_PORT", DEFAULT_PORT)),
-                        help=f"port (default {DEFAULT_PORT})")
-    parser.add_argument("--sadtalker-dir", default=os.environ.get("SADTALKER_DIR", ""),
-                        help="SadTalker's checkout (holds inference.py and checkpoints/); the command runs there")
-    parser.add_argument("--python", default=os.environ.get("SADTALKER_PYTHON", sys.executable),
-                        help="the {python} of the command (default: the interpreter running this server)")
-    parser.add_argument("--command", default=os.environ.get("SADTALKER_COMMAND", DEFAULT_COMMAND),
-                        help=f"command template (env SADTALKER_COMMAND; default: {DEFAULT_COMMAND!r})")
-    parser.add_argument("--work-dir", default=os.environ.get("SADTALKER_WORK_DIR", ""),
-                        help="where each job's uploads and results live (default: a new temporary directory)")
-    parser.add_argument("--max-pending", type=int, default=int(os.environ.get("SADTALKER_MAX_PENDING", 8)),
-                        help="jobs allowed to wait besides the running one; more get 503 (default 8)")
-    parser.add_argument("--retention", type=float, default=float(os.environ.get("SADTALKER_RETENTION", 3600)),
-                        help="seconds a finished job (and its video) is kept before its files are removed (default 3600)")
-    parser.add_argument("--max-upload-mb", type=int, default=int(os.environ.get("SADTALKER_MAX_UPLOAD_MB", 60)),
-                        help="largest request body accepted, in MB (default 60)")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("SADTALKER_HOST", "127.0.0.1"),
+        help="address to listen on (default 127.0.0.1; the GPU box's LAN address to serve SEIDRA)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("SADTALKER_PORT", DEFAULT_PORT)),
+        help=f"port (default {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--sadtalker-dir",
+        default=os.environ.get("SADTALKER_DIR", ""),
+        help="SadTalker's checkout (holds inference.py and checkpoints/); the command runs there",
+    )
+    parser.add_argument(
+        "--python",
+        default=os.environ.get("SADTALKER_PYTHON", sys.executable),
+        help="the {python} of the command (default: the interpreter running this server)",
+    )
+    parser.add_argument(
+        "--command",
+        default=os.environ.get("SADTALKER_COMMAND", DEFAULT_COMMAND),
+        help=f"command template (env SADTALKER_COMMAND; default: {DEFAULT_COMMAND!r})",
+    )
+    parser.add_argument(
+        "--work-dir",
+        default=os.environ.get("SADTALKER_WORK_DIR", ""),
+        help="where each job's uploads and results live (default: a new temporary directory)",
+    )
+    parser.add_argument(
+        "--max-pending",
+        type=int,
+        default=int(os.environ.get("SADTALKER_MAX_PENDING", 8)),
+        help="jobs allowed to wait besides the running one; more get 503 (default 8)",
+    )
+    parser.add_argument(
+        "--retention",
+        type=float,
+        default=float(os.environ.get("SADTALKER_RETENTION", 3600)),
+        help="seconds a finished job (and its video) is kept before its files are removed (default 3600)",
+    )
+    parser.add_argument(
+        "--max-upload-mb",
+        type=int,
+        default=int(os.environ.get("SADTALKER_MAX_UPLOAD_MB", 60)),
+        help="largest request body accepted, in MB (default 60)",
+    )
     return parser.parse_args(argv)  # fmt: skip
 
 
@@ -564,7 +601,11 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    print(f"SadTalker service on http://{config.host}:{config.port} (jobs in {config.work_dir})", file=sys.stderr, flush=True)
+    print(
+        f"SadTalker service on http://{config.host}:{config.port} (jobs in {config.work_dir})",
+        file=sys.stderr,
+        flush=True,
+    )
     server.serve_forever()
     server.server_close()
 
