@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from .comfyui_health import comfyui_health
 from .comfyui_sync import catalog_comfyui_refresh
 from .models import Engine
-from .sadtalker_health import sadtalker_health
 from .offers import NO_COMFYUI_SERVER, workflow_templates_enabled
+from .sadtalker_health import sadtalker_health
 from .selectors import default_model_name, lora_list, model_list
 
 

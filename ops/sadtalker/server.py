@@ -35,7 +35,6 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -109,11 +108,10 @@ class ProgressTracker:
         self.value = 0.0
 
     def feed(self, segment: bytes) -> float:
-        match = None
-        for match in PERCENT.finditer(segment):
-            pass
-        if match is None:
+        matches = list(PERCENT.finditer(segment))
+        if not matches:
             return self.value
+        match = matches[-1]  # tqdm may rewrite its line several times in one read
         percent = min(100, int(match.group(1)))
         label = segment[: match.start()].split(b":")[0].strip()
         if self.last_percent >= 0 and (percent < self.last_percent or (label and label != self.last_label)):
@@ -517,7 +515,7 @@ def janitor(queue: JobQueue, every: float) -> None:
 
 def arguments_parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="SadTalker as an HTTP service for SEIDRA (one job at a time, a queue). See README.md beside this file.",
+        description="SadTalker as an HTTP service for SEIDRA (one job at a time, a queue); see README.md here.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=(
             "The command template may use {python} {source_image} {driven_audio} {result_dir} {size}\n"

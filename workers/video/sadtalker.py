@@ -136,8 +136,8 @@ def first_frame(video: Path, work_dir: Path) -> Image.Image:
     """The video's first frame as a PIL image (the poster)."""
     target = work_dir / "poster.png"
     result = subprocess.run(
-        [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(video), "-frames:v", "1", str(target)],
-        capture_output=True, text=True,
+        [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(video), "-frames:v", "1",
+         str(target)], capture_output=True, text=True,
     )  # fmt: skip
     if result.returncode != 0 or not target.exists():
         raise EngineError(f"the poster of the video could not be read: {result.stderr.strip()[-300:]}")
