@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A small HTTP service around SadTalker's command line, for the GPU box (see README.md beside it).
 
-Standard library only: it runs in SadTalker's own virtualenv (Python 3.10+), which SEIDRA's
+Standard library only: it runs in SadTalker's own virtualenv (Python 3.8+), which SEIDRA's
 packages must not disturb. One job runs at a time (SadTalker fills a GPU); the others wait in a
 queue of at most --max-pending. Each job gets a directory under --work-dir holding its uploads and
 the command's result_dir; the video is the newest .mp4 the command wrote there. Finished jobs are
@@ -17,6 +17,8 @@ The HTTP contract (JSON everywhere except the video):
   GET    /v1/jobs/{id}/video   the mp4 once succeeded; 409 before
   DELETE /v1/jobs/{id}         cancels (a running command's whole process group is killed) and forgets it
 """
+
+from __future__ import annotations  # SadTalker's venv may be Python 3.8
 
 import argparse
 import email.parser
@@ -248,7 +250,9 @@ class JobQueue:
                 last = job.output_tail[-1] if job.output_tail else "no output"
                 job.status, job.error = "failed", f"the command exited with {returncode}: {last}"
             elif not videos:
-                job.status, job.error = "failed", "the command wrote no .mp4 under its result_dir"
+                # inference.py exits 0 without a video when it finds no face: its last words say why.
+                last = job.output_tail[-1] if job.output_tail else "no output"
+                job.status, job.error = "failed", f"the command wrote no .mp4 (its last output: {last})"
             else:
                 job.status, job.progress, job.video = "succeeded", 1.0, videos[-1]
 
