@@ -53,8 +53,12 @@ class SadTalkerEngine:
 
     def run(self, job: TalkingJob) -> TalkingResult:
         try:
+            started = time.monotonic()
             remote_id, details = self._submit_or_resume(job)
+            details["submit_seconds"] = round(time.monotonic() - started, 3)
+            started = time.monotonic()
             service = self._wait(job, remote_id)
+            details["wait_seconds"] = round(time.monotonic() - started, 3)
             started = time.monotonic()
             source = self.client.job_video_download(remote_id, job.work_dir / "sadtalker.mp4")
             details["download_seconds"] = round(time.monotonic() - started, 3)
