@@ -87,3 +87,43 @@ def video_audio_seconds(path: Path, rate: int = 48000) -> float:
     ]
     raw = subprocess.run(command, capture_output=True, check=True).stdout
     return len(raw) / 2 / rate
+
+
+def video_job_put(*, owner, audio: Path, duration: float, character: Path | None = None, size: int = 256,
+                  still: bool = False, portrait: dict | None = None):  # fmt: skip
+    """A QUEUED video job with its inputs where the worker reads them, enqueued on commit: what a
+    submit stores, without its checks (the submit's own tests cover those)."""
+    import shutil
+
+    from django.db import transaction
+
+    from apps.catalog.video_request import CHARACTER_GENERATED, CHARACTER_UPLOAD, VideoRequest, video_engine_configured
+    from apps.core.audio import audio_seconds
+    from apps.jobs import queueing
+    from apps.jobs.models import Job, JobKind
+    from apps.jobs.video_inputs import video_audio_path, video_character_path
+
+    engine = video_engine_configured()
+    source = {"source": CHARACTER_UPLOAD, "filename": character.name} if character else {"source": CHARACTER_GENERATED}
+    request = VideoRequest(
+        prompt="a friendly hello", duration=duration, size=size, still=still,
+        character=source,
+        portrait=portrait,
+        audio={"filename": audio.name, "format": "wav", "bytes": audio.stat().st_size,
+               "seconds": audio_seconds(audio, audio_format="wav")},
+        engine=engine,
+    )  # fmt: skip
+    with transaction.atomic():
+        job = Job.objects.create(
+            owner=owner, kind=JobKind.VIDEO, parameters=request.to_json(), engine=engine, total_steps=100
+        )
+        video_audio_path(job.pk, "wav").parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(audio, video_audio_path(job.pk, "wav"))
+        if character is not None:
+            shutil.copyfile(character, video_character_path(job.pk))
+        transaction.on_commit(
+            lambda: queueing.job_enqueue(
+                job_id=str(job.pk), kind=job.kind, owner_id=owner.pk, running_owner_ids=[], engine=engine
+            )
+        )
+    return job
