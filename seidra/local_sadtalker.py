@@ -1,6 +1,6 @@
 """A throw-away real SadTalker service (ops/sadtalker/server.py) on a free loopback port, running
 ops/sadtalker/test_command.py (a stand-in for SadTalker's inference.py that writes a real mp4), for
-tests (tests/support/sadtalker_server.py) and `make bench`; and the inputs they send it.
+tests (tests/support/sadtalker_server.py) and `make bench`.
 
 `env` reaches the test command through the server (SADTALKER_TEST_SECONDS_PER_STEP,
 SADTALKER_TEST_FAIL); `server_args` adds server options (--max-pending, --retention).
@@ -93,29 +93,3 @@ def sadtalker_server_running(*, env: dict | None = None, server_args: tuple = ()
         yield server
     finally:
         server.stop()
-
-
-# --- inputs ---------------------------------------------------------------
-def character_png(path: Path) -> Path:
-    """scikit-image's astronaut (a public-domain NASA portrait shipped in its wheel) as an RGB PNG."""
-    from PIL import Image
-    from skimage import data
-
-    Image.fromarray(data.astronaut()).save(path)
-    return path
-
-
-def tone_wav(path: Path, seconds: float, rate: int = 16000) -> Path:
-    """A mono 16-bit WAV of a 220 Hz tone, `seconds` long."""
-    import wave
-
-    import numpy as np
-
-    samples = np.arange(int(rate * seconds)) / rate
-    signal_ = (np.sin(2 * np.pi * 220 * samples) * 12000).astype(np.int16)
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(rate)
-        handle.writeframes(signal_.tobytes())
-    return path

@@ -7,10 +7,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from seidra.local_sadtalker import SadTalkerServer, character_png, sadtalker_server_running, tone_wav
+from seidra.local_sadtalker import SadTalkerServer, sadtalker_server_running
+from workers.video.samples import astronaut_png, speech_wav
 
 __all__ = [
-    "SadTalkerServer", "sadtalker_server_running", "character_png", "tone_wav", "processes_mentioning",
+    "SadTalkerServer", "sadtalker_server_running", "astronaut_png", "speech_wav", "processes_mentioning",
     "video_probe", "VideoFacts",
 ]  # fmt: skip
 

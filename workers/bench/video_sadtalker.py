@@ -92,7 +92,8 @@ def measure() -> None:
     from apps.accounts.models import User
     from apps.catalog.video_request import VIDEO_ENGINE_SADTALKER, VideoRequest
     from apps.jobs.models import Job, JobKind, JobStatus
-    from seidra.local_sadtalker import character_png, sadtalker_server_running, tone_wav
+    from seidra.local_sadtalker import sadtalker_server_running
+    from workers.video.samples import astronaut_png, speech_wav
 
     owner = User.objects.create_user(username="bench-video", password="a-long-bench-passphrase")
     request = VideoRequest(prompt="bench", duration=SECONDS, size=SIZE, still=True, engine=VIDEO_ENGINE_SADTALKER)
@@ -102,8 +103,8 @@ def measure() -> None:
         sadtalker_server_running(env={"SADTALKER_TEST_SECONDS_PER_STEP": SECONDS_PER_STEP}) as server,
     ):
         settings.SEIDRA_SADTALKER_URL = server.url
-        character = character_png(Path(scratch) / "character.png")
-        audio = tone_wav(Path(scratch) / "audio.wav", SECONDS)
+        character = astronaut_png(Path(scratch) / "character.png")
+        audio = speech_wav(Path(scratch) / "audio.wav", seconds=SECONDS)
         for index in range(RUNS):
             job = Job.objects.create(owner=owner, kind=JobKind.VIDEO, status=JobStatus.RUNNING,
                                      engine=VIDEO_ENGINE_SADTALKER, parameters=request.to_json())  # fmt: skip

@@ -5,6 +5,7 @@ earlier attempt's job taken up, and each failure as the message a user reads on 
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -12,10 +13,10 @@ import requests
 from apps.catalog.tests.comfyui_support import closed_port_url
 from apps.catalog.video_request import VIDEO_ENGINE_SADTALKER, VideoRequest
 from tests.support.sadtalker_server import (
-    character_png,
+    astronaut_png,
     processes_mentioning,
     sadtalker_server_running,
-    tone_wav,
+    speech_wav,
     video_probe,
 )
 from workers.engines.errors import EngineError, GenerationCancelled
@@ -49,8 +50,8 @@ class Recorder:
         work_dir = tmp_path / "work"
         work_dir.mkdir(exist_ok=True)
         return TalkingJob(
-            job_id="job-1", request=request, character=character_png(tmp_path / "character.png"),
-            audio=tone_wav(tmp_path / "audio.wav", SECONDS), work_dir=work_dir,
+            job_id="job-1", request=request, character=astronaut_png(tmp_path / "character.png"),
+            audio=speech_wav(tmp_path / "audio.wav", seconds=SECONDS), work_dir=work_dir,
             progress=lambda stage, fraction: self.progress.append((stage, fraction)),
             cancel_requested=self.cancelled.is_set, details=dict(details or {}), save_details=self.saved.append,
         )  # fmt: skip
@@ -174,3 +175,45 @@ def test_an_unreachable_service_fails_the_job_naming_it(tmp_path, sadtalker_sett
         engine().run(Recorder().job(tmp_path))
 
     assert failed.value.message.startswith(f"The SadTalker service at {url} is unreachable:")
+
+
+@pytest.mark.timeout(900)  # starting a worker process (it imports torch) takes minutes on a loaded machine
+@pytest.mark.django_db(transaction=True)
+def test_a_video_job_succeeds_through_the_sadtalker_service_in_a_real_worker(
+    worker_process, user_factory, tmp_path, settings
+):
+    from apps.catalog.video_request import VIDEO_ENGINE_LABELS
+    from apps.gallery.models import Media, MediaKind
+    from apps.jobs.models import Job, JobStatus
+    from tests.support.video_inputs import video_job_put, video_streams
+
+    user = user_factory()
+    with sadtalker_server_running(env={"SADTALKER_TEST_SECONDS_PER_STEP": "0.02"}) as server:
+        settings.SEIDRA_SADTALKER_URL = server.url  # the submit side picks the engine from it
+        worker = worker_process("w1", SEIDRA_SADTALKER_URL=server.url, SEIDRA_SADTALKER_POLL_SECONDS="0.2")
+        job = video_job_put(
+            owner=user, character=astronaut_png(tmp_path / "astronaut.png"),
+            audio=speech_wav(tmp_path / "speech.wav", seconds=2.0), duration=SECONDS,
+        )  # fmt: skip
+        assert job.engine == VIDEO_ENGINE_SADTALKER
+        deadline = time.monotonic() + 840
+        while time.monotonic() < deadline:
+            job.refresh_from_db()
+            if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED):
+                break
+            time.sleep(0.1)
+        remote_id = job.engine_details.get(DETAILS_JOB_ID, "")
+        submitted = server.requests_logged("POST", "/v1/jobs", 202)
+        forgotten = requests.get(f"{server.url}/v1/jobs/{remote_id}", timeout=10).status_code
+
+    assert job.status == JobStatus.SUCCEEDED, f"{job.status} {job.error}\n{worker.output()}"
+    assert submitted == 1 and forgotten == 404  # deleted on the service once downloaded
+    assert Job.objects.get(pk=job.pk).progress == 1.0
+    video = Media.objects.get(job=job, kind=MediaKind.VIDEO)
+    assert video.parameters["engine_label"] == str(VIDEO_ENGINE_LABELS[VIDEO_ENGINE_SADTALKER])
+    assert video.parameters["engine_facts"][DETAILS_URL] == server.url
+    assert video.duration == SECONDS and video.poster and video.webm_file
+    facts = video_probe(Path(video.file.path))
+    assert facts.sizes == ("256x256",) and facts.audio_codecs == ("aac",) and abs(facts.duration - SECONDS) < 0.1
+    assert video_streams(Path(video.webm_file.path))[0].startswith("Video: vp9")
+    assert Media.objects.filter(job=job, kind=MediaKind.AUDIO).count() == 1

@@ -9,10 +9,10 @@ import requests
 
 from apps.catalog.sadtalker_client import SadTalkerClient, SadTalkerHttpError, SadTalkerUnreachable
 from tests.support.sadtalker_server import (
-    character_png,
+    astronaut_png,
     processes_mentioning,
     sadtalker_server_running,
-    tone_wav,
+    speech_wav,
     video_probe,
 )
 
@@ -27,7 +27,7 @@ WAIT_S = 120  # a bound on waits for the service's own steps, never a measured t
 
 @pytest.fixture
 def inputs(tmp_path):
-    return {"image": character_png(tmp_path / "face.png"), "audio": tone_wav(tmp_path / "voice.wav", 3.0)}
+    return {"image": astronaut_png(tmp_path / "face.png"), "audio": speech_wav(tmp_path / "voice.wav", seconds=3.0)}
 
 
 def wait_for(client: SadTalkerClient, job_id: str, statuses: tuple[str, ...]):

@@ -8,7 +8,7 @@ from django.test import Client
 
 from apps.catalog.sadtalker_client import SadTalkerClient
 from tests.support.auth import log_in
-from tests.support.sadtalker_server import character_png, sadtalker_server_running, tone_wav
+from tests.support.sadtalker_server import astronaut_png, sadtalker_server_running, speech_wav
 
 from .comfyui_support import closed_port_url
 
@@ -39,7 +39,9 @@ def test_health_reports_a_running_service_and_its_queue(api_client, settings, tm
         settings.SEIDRA_SADTALKER_URL = server.url
         client = SadTalkerClient(server.url, retries=0)
         job_id = client.job_submit(
-            image=character_png(tmp_path / "face.png"), audio=tone_wav(tmp_path / "voice.wav", 2.0), options={}
+            image=astronaut_png(tmp_path / "face.png"),
+            audio=speech_wav(tmp_path / "voice.wav", seconds=2.0),
+            options={},
         )
         deadline = time.monotonic() + 120
         while client.job_status(job_id).status != "running" and time.monotonic() < deadline:
