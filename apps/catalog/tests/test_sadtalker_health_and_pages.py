@@ -1,6 +1,7 @@
 """The video engine on /api/health and the Models page: off (the local engine's honest label) without
 SEIDRA_SADTALKER_URL; with it, the real service's reachability and queue, or the reason it is down."""
 
+import os
 import time
 
 import pytest
@@ -98,3 +99,20 @@ def test_models_page_shows_why_the_service_is_unreachable_in_french(member, sett
 
     assert "Service SadTalker" in page and url in page
     assert f"The SadTalker service at {url} is unreachable" in page
+
+
+def test_the_services_gpu_from_nvidia_smi_shows_in_health_and_on_the_models_page(
+    api_client, member, settings, tmp_path
+):
+    # A stand-in nvidia-smi on the service's PATH, answering the query as the real one does.
+    fake = tmp_path / "bin" / "nvidia-smi"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'NVIDIA H200, 143771, 2048, 7'\n")
+    fake.chmod(0o755)
+    with sadtalker_server_running(env={"PATH": f"{fake.parent}:{os.environ['PATH']}"}) as server:
+        settings.SEIDRA_SADTALKER_URL = server.url
+        entry = api_client.get("/api/health").json()["sadtalker"]
+        page = member.get("/models/").content.decode()
+
+    assert entry["gpu"] == [{"name": "NVIDIA H200", "memory_total_mb": 143771.0, "memory_used_mb": 2048.0}]
+    assert "NVIDIA H200" in page and "2048 MB of 143771 MB used" in page
