@@ -8,6 +8,8 @@ SADTALKER_TEST_FAIL); `server_args` adds server options (--max-pending, --retent
 
 import os
 import re
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +27,7 @@ from seidra.local_redis import free_port
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SERVER = REPO_ROOT / "ops" / "sadtalker" / "server.py"
 TEST_COMMAND = (
-    f"{{python}} {REPO_ROOT / 'ops' / 'sadtalker' / 'test_command.py'} --driven_audio {{driven_audio}} "
+    f"{{python}} {shlex.quote(str(SERVER.parent / 'test_command.py'))} --driven_audio {{driven_audio}} "
     "--source_image {source_image} --result_dir {result_dir} --size {size} --preprocess {preprocess} "
     "--pose_style {pose_style} --expression_scale {expression_scale}"
 )
@@ -71,14 +73,16 @@ class SadTalkerServer:
         raise RuntimeError(f"the SadTalker test server did not answer within {START_TIMEOUT_S} s")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        """SIGTERM (the server stops its running job first), SIGKILL to the group if it lingers; the
+        jobs' files go with it, the log stays for a failed test to show."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        shutil.rmtree(self.work_dir, ignore_errors=True)
 
     def requests_logged(self, method: str, path: str, status: int) -> int:
         """How many `method path` requests the server answered with `status` (its access log)."""
