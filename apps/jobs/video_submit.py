@@ -146,7 +146,7 @@ def _options(data: Mapping, engine: str, errors: dict) -> dict:
     options = {"still": _boolean(data, "still", errors), "enhancer": _boolean(data, "enhancer", errors)}
     size = _float(data.get("size", OPTION_DEFAULTS["size"]))
     if size not in SIZES:
-        errors["size"] = _("Choose %(sizes)s.") % {"sizes": _(" or ").join(str(side) for side in SIZES)}
+        errors["size"] = _("Choose one of %(choices)s.") % {"choices": ", ".join(str(side) for side in SIZES)}
         size = OPTION_DEFAULTS["size"]
     options["size"] = int(size)
     preprocess = str(data.get("preprocess", OPTION_DEFAULTS["preprocess"])).strip()

@@ -226,7 +226,7 @@ def test_bad_options_and_a_missing_prompt_are_named_together(alice, media_root):
     errors = refused(alice, prompt="  ", size="300", still="maybe")
 
     assert set(errors) == {"prompt", "size", "still"}
-    assert errors["size"] == "Choose 256 or 512."
+    assert errors["size"] == "Choose one of 256, 512."
     assert_nothing_stored(media_root)
 
 
