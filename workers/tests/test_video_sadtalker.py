@@ -185,13 +185,13 @@ def test_a_video_job_succeeds_through_the_sadtalker_service_in_a_real_worker(
     from apps.catalog.video_request import VIDEO_ENGINE_LABELS
     from apps.gallery.models import Media, MediaKind
     from apps.jobs.models import Job, JobStatus
-    from tests.support.video_inputs import video_job_put, video_streams
+    from tests.support.video_inputs import video_job_submit, video_streams
 
     user = user_factory()
     with sadtalker_server_running(env={"SADTALKER_TEST_SECONDS_PER_STEP": "0.02"}) as server:
         settings.SEIDRA_SADTALKER_URL = server.url  # the submit side picks the engine from it
         worker = worker_process("w1", SEIDRA_SADTALKER_URL=server.url, SEIDRA_SADTALKER_POLL_SECONDS="0.2")
-        job = video_job_put(
+        job = video_job_submit(
             owner=user, character=astronaut_png(tmp_path / "astronaut.png"),
             audio=speech_wav(tmp_path / "speech.wav", seconds=2.0), duration=SECONDS,
         )  # fmt: skip
