@@ -11,5 +11,7 @@ class CatalogConfig(AppConfig):
         from apps.core.health import health_check_register
 
         from .comfyui_health import comfyui_health
+        from .sadtalker_health import sadtalker_health
 
         health_check_register("comfyui", comfyui_health)
+        health_check_register("sadtalker", sadtalker_health)

@@ -1,5 +1,6 @@
 """The Models page: local and ComfyUI checkpoints and LoRAs with their engine and servers, the
-ComfyUI workflow templates, each ComfyUI server's health, and the staff refresh of ComfyUI lists."""
+ComfyUI workflow templates, each ComfyUI server's health, the engine of talking-character videos
+(the SadTalker service's health), and the staff refresh of ComfyUI lists."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from .comfyui_health import comfyui_health
 from .comfyui_refresh_messages import comfyui_refresh_and_tell
 from .models import Engine
 from .offers import workflow_templates_enabled
+from .sadtalker_health import sadtalker_health
 from .selectors import default_model_name, lora_list, model_list
 
 
@@ -28,6 +30,7 @@ def model_list_page(request: HttpRequest) -> HttpResponse:
         "default_model": default_model_name(),
         "comfyui_configured": bool(settings.SEIDRA_COMFYUI_URLS),
         "comfyui_servers": comfyui_health(),
+        "sadtalker": sadtalker_health(),
     }
     return render(request, "catalog/model-list.html", context)
 

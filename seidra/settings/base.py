@@ -341,6 +341,8 @@ SEIDRA_SADTALKER_HTTP_TIMEOUT = env.float("SEIDRA_SADTALKER_HTTP_TIMEOUT", defau
 SEIDRA_SADTALKER_POLL_SECONDS = env.float("SEIDRA_SADTALKER_POLL_SECONDS", default=1.0)  # job status polls
 # Transient failures (connection refused or reset, 502/503/504) are tried again this many times.
 SEIDRA_SADTALKER_RETRIES = env.int("SEIDRA_SADTALKER_RETRIES", default=3)
+# A SadTalker job not finished after this many seconds is cancelled on the service and FAILED.
+SEIDRA_SADTALKER_JOB_TIMEOUT = env.int("SEIDRA_SADTALKER_JOB_TIMEOUT", default=1800)
 # Uploaded audio tracks and reference images, checked by content before a video job is queued.
 SEIDRA_MAX_AUDIO_MB = env.int("SEIDRA_MAX_AUDIO_MB", default=20)
 SEIDRA_REFERENCE_FETCH_TIMEOUT = env.float("SEIDRA_REFERENCE_FETCH_TIMEOUT", default=10.0)  # a reference URL
