@@ -107,6 +107,14 @@ def test_a_video_job_becomes_a_video_and_its_audio_in_the_gallery_through_its_st
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.progress == 1.0
     assert events.stages() == ["preparing", "lipsync", "encoding"]
+    # What the pages and the API are told once it is done: the video with its WebM, poster and length,
+    # and the track as its own output, under the engine's honest label.
+    finished = [event["job"] for event in events.events if event.get("event") == "job.finished"][-1]
+    outputs = {output["kind"]: output for output in finished["outputs"]}
+    assert set(outputs) == {"video", "audio"}
+    assert outputs["video"]["url"] and outputs["video"]["webm_url"] and outputs["video"]["poster_url"]
+    assert outputs["video"]["duration"] == 3.0 and abs(outputs["audio"]["duration"] - 2.5) < 0.05
+    assert finished["engine_label"] == str(VIDEO_ENGINE_LABELS[VIDEO_ENGINE_LOCAL])
 
     video = Media.objects.get(job=job, kind=MediaKind.VIDEO)
     assert video.duration == 3.0 and video.poster and video.webm_file
