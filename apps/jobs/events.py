@@ -11,6 +11,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.urls import reverse
 
+from apps.gallery.serving import media_file_url
 from apps.gallery.thumbnails import thumbnail_srcset, thumbnail_url
 
 from .models import Job, JobStatus
@@ -50,6 +51,13 @@ def media_state(media) -> dict:
         # the moderation state ("", "approved", "hidden").
         "flagged": media.flagged,
         "moderation": media.moderation,
+        # Videos and audio tracks (pages play them: <video> with the WebM first, <audio>).
+        "kind": media.kind,
+        "webm_url": media_file_url(media, "webm") if media.kind == "video" else "",
+        "poster_url": media_file_url(media, "poster") if media.kind == "video" else "",
+        "duration": media.duration,
+        # The video engine that made it (pages show its label: the local one is only approximate).
+        "engine": media.parameters.get("engine", "") if media.kind == "video" else "",
     }
 
 
