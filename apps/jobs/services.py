@@ -6,6 +6,7 @@ once and store its outputs once.
 """
 
 import logging
+import shutil
 
 from django.conf import settings
 from django.db import transaction
@@ -28,6 +29,7 @@ from .events import EVENT_FINISHED, EVENT_QUEUED, EVENT_STARTED, job_event_send,
 from .models import Job, JobKind, JobStatus, RetrySeed
 from .parameters import job_parameters_clean
 from .selectors import job_queue_places, job_seed_used
+from .video_inputs import video_inputs_complete, video_inputs_delete, video_inputs_dir
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +47,8 @@ def _running_owner_ids(engine: str) -> list[int]:
     return list(running.values_list("owner_id", flat=True).distinct())
 
 
-def _enqueue(job: Job) -> None:
+def job_enqueue(job: Job) -> None:
+    """Put a saved QUEUED job on its engine's queue (call it on commit) and tell the pages."""
     try:
         queueing.job_enqueue(
             job_id=str(job.id),
@@ -71,7 +74,8 @@ def _queued_count(owner: User) -> int:
 QUEUE_FULL_RETRY_AFTER = 30
 
 
-def _check_queue_limit(owner: User) -> None:
+def job_queue_limit_check(owner: User) -> None:
+    """429 when the owner already has SEIDRA_MAX_QUEUED_PER_USER jobs waiting (every job kind)."""
     limit = settings.SEIDRA_MAX_QUEUED_PER_USER
     if _queued_count(owner) >= limit:
         raise SeidraError(
@@ -89,7 +93,7 @@ def job_create(*, owner: User, kind: str = JobKind.IMAGE, parameters: dict) -> J
         raise SeidraError(_("Only image jobs can be submitted on this server for now."), status=400)
     # Lock the owner's row so two simultaneous submits cannot both pass the limit.
     User.objects.select_for_update().filter(pk=owner.pk).first()
-    _check_queue_limit(owner)
+    job_queue_limit_check(owner)
     media_storage_quota_check(owner=owner)
     request = job_parameters_clean(owner=owner, data=parameters)  # a persona composes first
     prompt_check_allowed(prompt=request.prompt)  # the prompt the job would run: ParameterError names `prompt`
@@ -100,7 +104,7 @@ def job_create(*, owner: User, kind: str = JobKind.IMAGE, parameters: dict) -> J
         engine=model_engine(request.model),  # which engine's queue and worker take it
         total_steps=request.steps,
     )
-    transaction.on_commit(lambda: _enqueue(job))
+    transaction.on_commit(lambda: job_enqueue(job))
     return job
 
 
@@ -132,7 +136,9 @@ def job_retry(*, job: Job, seed: str = RetrySeed.SAME) -> Job:
         status = job.get_status_display()
         message = _("This job is still %(status)s; retry it once it has finished.") % {"status": status}
         raise SeidraError(message, status=409)
-    if seed == RetrySeed.SAME:
+    if job.kind == JobKind.VIDEO:
+        parameters = _video_retry_parameters(job, seed)
+    elif seed == RetrySeed.SAME:
         same = job_seed_used(job=job)
         if same is None:
             raise SeidraError(
@@ -148,22 +154,54 @@ def job_retry(*, job: Job, seed: str = RetrySeed.SAME) -> Job:
     except ParameterError as error:  # a retry has no prompt field to name: the reason alone
         raise SeidraError(error.errors["prompt"], status=400) from None
     User.objects.select_for_update().filter(pk=job.owner_id).first()
-    _check_queue_limit(job.owner)
+    job_queue_limit_check(job.owner)
     media_storage_quota_check(owner=job.owner)
     retried = Job.objects.create(
         # The row's request as it is (ImageRequest.to_json() of its submit), on the same engine.
         owner=job.owner, kind=job.kind, parameters=parameters, engine=job.engine,
         total_steps=job.total_steps, retry_of=job,
     )  # fmt: skip
-    transaction.on_commit(lambda: _enqueue(retried))
+    if job.kind == JobKind.VIDEO:
+        _video_inputs_copy(job, retried)
+    transaction.on_commit(lambda: job_enqueue(retried))
     return retried
 
 
+def _video_retry_parameters(job: Job, seed: str) -> dict:
+    """A video job runs again on the same inputs; `new` draws a new seed for a generated portrait."""
+    if seed not in RetrySeed.values:
+        raise SeidraError(_('The seed choice must be "same" or "new".'), status=400)
+    if not video_inputs_complete(job.id, job.parameters):
+        raise SeidraError(
+            _("The inputs of this video job (its audio track or its character image) are no longer on the server: "
+              "submit it again."),
+            status=409,
+        )  # fmt: skip
+    parameters = dict(job.parameters)
+    if seed == RetrySeed.NEW and parameters.get("portrait"):
+        parameters["portrait"] = {**parameters["portrait"], "seed": None}
+    return parameters
+
+
+def _video_inputs_copy(job: Job, retried: Job) -> None:
+    """The retry gets its own copy of the inputs: deleting either job then leaves the other's in place.
+    A failed copy leaves no half directory, and the row goes with the transaction."""
+    try:
+        shutil.copytree(video_inputs_dir(job.id), video_inputs_dir(retried.id))
+    except OSError:
+        video_inputs_delete(retried.id)
+        raise
+
+
 def job_delete(*, job: Job) -> None:
-    """Remove the job from the list; its images stay in the gallery."""
+    """Remove the job from the list; its images and videos stay in the gallery, a video job's
+    inputs (apps/jobs/video_inputs.py) go once the delete is committed."""
     if job.is_active:
         raise SeidraError(_("Cancel this job before deleting it."), status=409)
+    job_id, kind = job.pk, job.kind
     job.delete()
+    if kind == JobKind.VIDEO:
+        transaction.on_commit(lambda: video_inputs_delete(job_id))
 
 
 # --- Worker transitions (called from workers/jobs.py) ---------------------------------------------
@@ -285,7 +323,7 @@ def job_recover_lost(*, job: Job) -> str:
             )
             if changed:
                 job.refresh_from_db()  # the event must say QUEUED, not the RUNNING the caller read
-                transaction.on_commit(lambda: _enqueue(job))
+                transaction.on_commit(lambda: job_enqueue(job))
                 return "requeued"
             return "unchanged"
     failed = job_fail(job_id=str(job.pk), worker_name=job.worker_name, error=WORKER_LOST)
@@ -296,5 +334,5 @@ def job_requeue_missing(*, job: Job) -> bool:
     """A QUEUED job whose queue entry was lost (Redis restarted empty): push it again."""
     if not Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).exists():
         return False
-    _enqueue(job)
+    job_enqueue(job)
     return True

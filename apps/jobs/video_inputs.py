@@ -12,6 +12,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from apps.catalog.video_request import CHARACTER_GENERATED
+
 CHARACTER_NAME = "character.png"
 AUDIO_STEM = "audio"
 
@@ -30,3 +32,12 @@ def video_audio_path(job_id, audio_format: str) -> Path:
 
 def video_inputs_delete(job_id) -> None:
     shutil.rmtree(video_inputs_dir(job_id), ignore_errors=True)
+
+
+def video_inputs_complete(job_id, parameters: dict) -> bool:
+    """Whether the inputs a video job's parameters name are all in place (a retry needs them)."""
+    audio_format = (parameters.get("audio") or {}).get("format")
+    if not audio_format or not video_audio_path(job_id, audio_format).is_file():
+        return False
+    generated = (parameters.get("character") or {}).get("source") == CHARACTER_GENERATED
+    return generated or video_character_path(job_id).is_file()

@@ -20,7 +20,7 @@ from apps.gallery.selectors import media_get_for_user
 
 from .composition import DEFAULT_FIELDS, is_set
 from .models import PROMPT_PLACEHOLDER, Persona
-from .reference_image import MAX_BYTES, reference_image_checked, reference_too_large
+from .reference_image import reference_upload_checked
 
 NAME_MAX = Persona._meta.get_field("name").max_length
 DESCRIPTION_MAX = 2000
@@ -146,9 +146,7 @@ def _reference(owner: User, data: dict, persona: Persona | None, upload: Uploade
     (`reference_media_id`); neither keeps the current reference."""
     current = persona.reference_media_id if persona else None
     if upload is not None:
-        if upload.size is not None and upload.size > MAX_BYTES:  # refused before it is read into memory
-            raise ParameterError({"reference_image": reference_too_large()})
-        return reference_image_checked(upload.read()), None
+        return reference_upload_checked(upload), None  # refused by size before it is read into memory
     media_id = data.get("reference_media_id")
     if not is_set(media_id):
         return None, current

@@ -343,6 +343,9 @@ SEIDRA_SADTALKER_RETRIES = env.int("SEIDRA_SADTALKER_RETRIES", default=3)
 # Uploaded audio tracks and reference images, checked by content before a video job is queued.
 SEIDRA_MAX_AUDIO_MB = env.int("SEIDRA_MAX_AUDIO_MB", default=20)
 SEIDRA_REFERENCE_FETCH_TIMEOUT = env.float("SEIDRA_REFERENCE_FETCH_TIMEOUT", default=10.0)  # a reference URL
+# Networks a reference image URL may point to although private or local (apps/core/safe_fetch.py):
+# comma-separated CIDRs, e.g. a LAN image host 192.168.1.20/32. Empty: public addresses only.
+SEIDRA_REFERENCE_FETCH_ALLOW = env.list("SEIDRA_REFERENCE_FETCH_ALLOW", default=[])
 SEIDRA_GPU_QUEUE = "gpu"
 # --- Jobs (apps/jobs, workers/worker.py)
 SEIDRA_MAX_QUEUED_PER_USER = env.int("SEIDRA_MAX_QUEUED_PER_USER", default=10)
