@@ -113,9 +113,17 @@ def _image_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) 
 
 
 def video_job_run(job_id: str) -> str:
-    job = job_start(job_id=job_id, worker_name=current_worker_name())
-    if job is not None:
-        job_fail(
-            job_id=job_id, worker_name=job.worker_name, error="Video generation is not available on this server yet."
-        )
-    return "failed"
+    """A talking-character video job: the steps are in workers/video/job.py."""
+    worker_name = current_worker_name()
+
+    # 1. Take the job: QUEUED -> RUNNING for this worker, or nothing to do.
+    job = job_start(job_id=job_id, worker_name=worker_name)
+    if job is None:
+        return "skipped"
+    reporter = ProgressReporter(job=job, worker_name=worker_name, connection=redis_connection())
+    try:
+        from .video.job import video_job_generate  # cv2, onnxruntime and pocketsphinx load in the worker only
+
+        return video_job_generate(job, worker_name, reporter)
+    finally:
+        reporter.close()

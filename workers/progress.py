@@ -12,6 +12,7 @@ import io
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from redis import Redis
@@ -26,6 +27,25 @@ from .engines.base import Progress
 
 logger = logging.getLogger(__name__)
 PREVIEW_QUALITY = 80
+
+
+@dataclass
+class StageProgress:
+    """The Progress of a job counted in named stages rather than denoising steps (a video job:
+    "preparing", "lipsync", "encoding" over a total of 100): the reporter shows `stage` as it is."""
+
+    step: int
+    total: int
+    stage: str
+    image: object = None  # a PIL image to preview, if the stage has one
+    cancelled: bool = False
+    decoding: None = None
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def preview(self):
+        return self.image
 
 
 def preview_data_url(image) -> str:
@@ -159,7 +179,7 @@ class ProgressReporter:
             return  # a cancel check around an image's VAE decode: the last step was reported already
         last = step >= total
         eta = 0.0 if last else self._eta(now, step, total)
-        stage = "decoding" if last else "denoising"
+        stage = getattr(progress, "stage", None) or ("decoding" if last else "denoising")
         if self.preview_every and step % self.preview_every == 0:
             self.preview_pending = True
 

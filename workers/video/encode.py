@@ -56,7 +56,7 @@ def _failure(log_path: Path, returncode: int) -> EncodeError:
 
 class FrameEncoder:
     """Feed `write(frame)` RGB uint8 frames of `size` x `size`, then `finish()` for the two files.
-    `abort()` stops ffmpeg at once (cancel); a `with` block aborts when left by an exception."""
+    `abort()` stops ffmpeg at once and removes its files (cancel); a `with` block aborts when left by an exception."""
 
     def __init__(self, *, out_dir: Path, size: int, audio: Path, seconds: float) -> None:
         self.size = size
@@ -95,10 +95,13 @@ class FrameEncoder:
         return _failure(Path(self.log.name), self.process.returncode)
 
     def abort(self) -> None:
+        """Stop ffmpeg and remove what it had written: a cancelled video leaves no half file."""
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
         self.log.close()
+        for path in (self.encoded.mp4, self.encoded.webm, Path(self.log.name)):
+            path.unlink(missing_ok=True)
 
     def __enter__(self) -> "FrameEncoder":
         return self
