@@ -23,10 +23,10 @@ from apps.core.errors import SeidraError
 from apps.gallery.selectors import media_get_for_user
 
 from .forms import ImageJobForm
-from .video_forms import VideoJobForm
 from .models import Job, JobKind, JobStatus, RetrySeed
 from .selectors import job_get_for_user, job_list, job_list_filters, job_queue_places
 from .services import job_cancel, job_create, job_delete, job_retry
+from .video_forms import VideoJobForm
 from .video_submit import video_job_create
 
 PAGE_SIZE = 20

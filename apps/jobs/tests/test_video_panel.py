@@ -94,7 +94,10 @@ def test_validator_errors_are_shown_next_to_the_fields_they_name(client, monkeyp
     def refuse(*, owner, data, audio, reference_image):
         seen.update(data=data, audio=audio, reference_image=reference_image)
         raise ParameterError(
-            {"duration": "The duration must be a number of seconds from 2 to 30.", "audio": "Use a wav, mp3 or ogg audio file."}
+            {
+                "duration": "The duration must be a number of seconds from 2 to 30.",
+                "audio": "Use a wav, mp3 or ogg audio file.",
+            }
         )
 
     monkeypatch.setattr(views, "video_job_create", refuse)
@@ -161,3 +164,27 @@ def test_the_panel_s_url_takes_posts_only_and_sends_strangers_to_log_in(client):
     assert client.get("/jobs/video/new").status_code == 405
     stranger = Client().post("/jobs/video/new", {})
     assert stranger.status_code == 302 and stranger["Location"].startswith("/accounts/login/")
+
+
+# --- Through the real validator (apps/jobs/video_submit.py) ------------------------------------------
+
+
+def png_bytes() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_png_renamed_wav_and_a_duration_of_31_are_refused_next_to_their_fields(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    fake = SimpleUploadedFile("voice.wav", png_bytes(), content_type="audio/wav")
+    post = {"video-prompt": "a sailor sings", "video-duration": "31", "video-audio": fake}
+    page = client.post("/jobs/video/new", post, **HTMX).content.decode()
+    assert "from 2 to 30" in error_of(page, "duration")
+    assert "wav, mp3 or ogg" in error_of(page, "audio")
+    assert not Job.objects.exists() and not (tmp_path / "media" / "job-inputs").exists()
