@@ -34,6 +34,14 @@ PLAYABLE = """(selector) => {
   const video = document.querySelector(selector);
   return video && video.readyState >= 1 && Number.isFinite(video.duration);
 }"""
+# The MP4 alone, in a player of its own: Safari's source, and Chromium's when it has H.264.
+MP4_ALONE = """(url) => new Promise((resolve) => {
+  const video = document.createElement('video');
+  video.preload = 'metadata';
+  video.onloadedmetadata = () => resolve({ duration: video.duration });
+  video.onerror = () => resolve({ error: video.error && video.error.code });
+  video.src = url;
+})"""
 PLAYED = """(selector) => {
   const video = document.querySelector(selector);
   return { duration: video.duration, source: video.currentSrc, error: video.error && video.error.code };
@@ -99,6 +107,8 @@ def test_a_character_comes_to_life_from_the_panel(page, live_url, alice, worker_
 
     page.goto(f"{live_url}/jobs/")
     assert_plays(page, f"#job-row-{job.id} video")
+    mp4 = page.evaluate(MP4_ALONE, f"/media/{video.id}/file")
+    assert abs(mp4.get("duration", 0) - SECONDS) <= 0.1, mp4
 
     page.goto(f"{live_url}/gallery/?kind=video")
     cell = page.locator(f"#media-cell-{video.id}")
