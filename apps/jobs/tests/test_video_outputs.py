@@ -64,8 +64,13 @@ def assert_plays_the_video(page: str, job: Job) -> None:
 
 @pytest.mark.django_db
 def test_the_jobs_table_and_recent_jobs_play_the_finished_video(client, finished):
-    assert_plays_the_video(client.get("/jobs/").content.decode(), finished)
+    table = client.get("/jobs/").content.decode()
+    assert_plays_the_video(table, finished)
     assert_plays_the_video(client.get("/create/").content.decode(), finished)
+    # A video has no seed of its own: one Retry (the same inputs), and its media stay when it is deleted.
+    actions = re.search(rf'<div id="job-{finished.id}-actions".*?</div>', table, re.S).group(0)
+    assert ">Retry</button>" in actions and "seed</button>" not in actions
+    assert "Its video and audio track stay in the gallery." in actions
 
 
 @pytest.mark.django_db
