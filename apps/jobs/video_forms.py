@@ -76,7 +76,7 @@ class VideoJobForm(forms.Form):
         widget=forms.URLInput(attrs={"placeholder": "https://"}),
     )
     reference_media_id = forms.CharField(
-        label=_("Or one of your images"), required=False, widget=forms.Select, help_text=_("Your newest images.")
+        label=_("Or one from your gallery"), required=False, widget=forms.Select, help_text=_("Your newest images.")
     )
     persona = forms.CharField(
         label=_("Or a persona's reference image"),
@@ -96,8 +96,8 @@ class VideoJobForm(forms.Form):
         required=False,
         widget=_number(*DURATION_RANGE, DURATION_STEP, required=True),
     )
-    size = forms.TypedChoiceField(
-        label=_label("size"),
+    size = forms.ChoiceField(
+        label=_("Video size"),  # beside the image form's "Size": a label of its own
         help_text=_help("size"),
         required=False,
         choices=[(str(side), f"{side} × {side}") for side in SIZES],
