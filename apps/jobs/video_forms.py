@@ -97,7 +97,7 @@ class VideoJobForm(forms.Form):
         widget=_number(*DURATION_RANGE, DURATION_STEP, required=True),
     )
     size = forms.ChoiceField(
-        label=_("Video size"),  # beside the image form's "Size": a label of its own
+        label=_("Resolution"),  # beside the image form's "Size": a label that does not contain it
         help_text=_help("size"),
         required=False,
         choices=[(str(side), f"{side} × {side}") for side in SIZES],
