@@ -94,4 +94,6 @@ class SafeMultiPartParser(MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
         _refuse_bad_input(parsed.data, parser_context)
+        # File fields are documented too: a misnamed upload is refused, not silently ignored.
+        unknown_fields_refuse(dict.fromkeys(parsed.files), body_serializer_for_view((parser_context or {}).get("view")))
         return parsed

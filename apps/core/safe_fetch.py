@@ -75,8 +75,8 @@ def _target(url: str) -> tuple[str, str, int, str]:
     return scheme, parts.hostname, port or DEFAULT_PORTS[scheme], path
 
 
-def _resolve_checked(host: str, port: int) -> Address:
-    """The address to connect to; refused unless every address the host resolves to is public."""
+def _resolve_checked(host: str, port: int) -> list[Address]:
+    """The addresses to connect to, in the resolver's order; refused unless every one is public."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
@@ -88,7 +88,7 @@ def _resolve_checked(host: str, port: int) -> Address:
                 _("%(host)s points to a private or local network address (%(address)s): use a public image address.")
                 % {"host": host, "address": address}
             )
-    return addresses[0]
+    return list(dict.fromkeys(addresses))
 
 
 def _remaining(deadline: float) -> float:
@@ -98,41 +98,60 @@ def _remaining(deadline: float) -> float:
     return left
 
 
-def _open(scheme: str, host: str, port: int, address: Address, deadline: float) -> http.client.HTTPConnection:
-    """A connection to the checked address that speaks to `host` (Host header, SNI, certificate)."""
-    sock = socket.create_connection((str(address), port), timeout=_remaining(deadline))
+def _connect(addresses: list[Address], port: int, deadline: float) -> socket.socket:
+    """A socket to the first checked address that answers (as socket.create_connection would do with
+    the name, without resolving it again)."""
+    failure: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((str(address), port), timeout=_remaining(deadline))
+        except TimeoutError:
+            raise
+        except OSError as error:
+            failure = error
+    raise failure or OSError("no address to connect to")
+
+
+def _open(scheme: str, host: str, port: int, addresses: list[Address], deadline: float):
+    """(connection, socket): a connection to a checked address that speaks to `host` (Host header,
+    SNI, certificate). The socket is kept apart: http.client drops its own once the answer says the
+    connection closes, while the body is still read from it."""
+    sock = _connect(addresses, port, deadline)
     if scheme == "https":
         sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
     connection_class = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
     connection = connection_class(host, port, timeout=_remaining(deadline))
     connection.sock = sock  # http.client connects only when it has no socket: it never resolves `host`
-    return connection
+    return connection, sock
 
 
-def _read_capped(connection, response, max_bytes: int, deadline: float, too_large: str) -> bytes:
+def _read_capped(
+    sock: socket.socket, response: http.client.HTTPResponse, max_bytes: int, deadline: float, too_large: str
+) -> bytes:
     """The body, refused as soon as it is known to be over the cap; each read waits only for what is
     left of the deadline, so a server dripping bytes cannot hold the request past it."""
     length = response.getheader("Content-Length")
     if length and length.isdigit() and int(length) > max_bytes:
         raise _Refused(too_large)
     body = bytearray()
-    while True:
-        connection.sock.settimeout(_remaining(deadline))
+    while not response.isclosed():  # it closes itself (and the socket) once the whole body is read
+        sock.settimeout(_remaining(deadline))
         chunk = response.read(CHUNK)
         if not chunk:
             return bytes(body)
         body += chunk
         if len(body) > max_bytes:
             raise _Refused(too_large)
+    return bytes(body)
 
 
 def _fetch(url: str, *, max_bytes: int, deadline: float, too_large: str) -> bytes:
     for _hop in range(MAX_REDIRECTS + 1):
         scheme, host, port, path = _target(url)
-        address = _resolve_checked(host, port)
-        connection = _open(scheme, host, port, address, deadline)
+        addresses = _resolve_checked(host, port)
+        connection, sock = _open(scheme, host, port, addresses, deadline)
         try:
-            connection.sock.settimeout(_remaining(deadline))
+            sock.settimeout(_remaining(deadline))
             connection.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept": "image/*"})
             response = connection.getresponse()
             if response.status in REDIRECT_STATUSES:
@@ -145,7 +164,7 @@ def _fetch(url: str, *, max_bytes: int, deadline: float, too_large: str) -> byte
                 raise _Refused(
                     _("The server answered HTTP %(status)s: check the address.") % {"status": response.status}
                 )
-            return _read_capped(connection, response, max_bytes, deadline, too_large)
+            return _read_capped(sock, response, max_bytes, deadline, too_large)
         finally:
             connection.close()
     raise _Refused(_("The address redirects more than %(count)s times.") % {"count": MAX_REDIRECTS})

@@ -1,4 +1,4 @@
-"""Jobs API: submit an image job, list, read, cancel, retry and delete one's own jobs.
+"""Jobs API: submit an image or a video job, list, read, cancel, retry and delete one's own jobs.
 
 Thin: the services validate and decide (ParameterError and SeidraError are mapped to HTTP once,
 in apps.core.api_errors); every read goes through the owner-scoped selectors, so another
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from apps.core.api_schema import ApiErrorSerializer
 from apps.core.body_fields import BodyFieldsRefusedMixin
 from apps.core.pagination import ApiPagination
-from apps.core.parsers import SafeJSONParser
+from apps.core.parsers import SafeJSONParser, SafeMultiPartParser
 
 from .models import JobKind
 from .selectors import job_get_for_user, job_list, job_queue_places
@@ -25,8 +25,10 @@ from .serializers import (
     JobPageSerializer,
     JobRetrySerializer,
     JobSerializer,
+    VideoGenerationSerializer,
 )
 from .services import job_cancel, job_create, job_delete, job_retry
+from .video_submit import video_job_create
 
 TAG = "jobs"
 JOB_ID = OpenApiParameter("job_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -55,6 +57,45 @@ class ImageGenerationApi(APIView):
     )
     def post(self, request: Request) -> Response:
         job = job_create(owner=request.user, kind=JobKind.IMAGE, parameters=request.data)
+        return Response(_job_data(job, request), status=status.HTTP_201_CREATED)
+
+
+class VideoGenerationApi(APIView):
+    # Multipart: the audio track and the character image are files.
+    parser_classes = [SafeMultiPartParser]
+    serializer_class = VideoGenerationSerializer  # the documented fields; others are refused (body_fields)
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="generation_video_create",
+        summary="Submit a talking-character video job",
+        description=(
+            "multipart/form-data: `prompt`, `duration` (2 to 30 seconds), the `audio` file, at most one "
+            "character source, and the lip-sync options the server's engine uses (README, Talking-character "
+            "videos). Everything is checked before anything is kept: a refusal stores nothing. The job runs "
+            'on the `gpu` queue; once SUCCEEDED its `outputs` are the video (`kind` "video": `url` MP4, '
+            '`webm_url`, `poster_url`, `duration`) and its audio track (`kind` "audio").'
+        ),
+        request={"multipart/form-data": VideoGenerationSerializer},
+        responses={
+            201: JobSerializer,
+            400: OpenApiResponse(
+                ApiErrorSerializer,
+                description="A field is invalid (`errors` names each): the audio or the image is not what it "
+                "claims, too large, the duration is out of range, the URL is refused...",
+            ),
+            401: OpenApiResponse(ApiErrorSerializer, description="Not signed in (JWT or session)."),
+            429: OpenApiResponse(
+                ApiErrorSerializer, description="Too many of your jobs are already waiting, or your storage is full."
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        files = request.FILES
+        fields = {name: request.data.get(name) for name in request.data if name not in files}
+        job = video_job_create(
+            owner=request.user, data=fields, audio=files.get("audio"), reference_image=files.get("reference_image")
+        )
         return Response(_job_data(job, request), status=status.HTTP_201_CREATED)
 
 

@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.urls import reverse
 
+from apps.catalog.models import Engine
+from apps.catalog.video_request import VIDEO_ENGINE_LABELS
 from apps.gallery.serving import media_file_url
 from apps.gallery.thumbnails import thumbnail_srcset, thumbnail_url
 
@@ -41,7 +42,11 @@ def user_jobs_group(user_id: int) -> str:
 def media_state(media) -> dict:
     return {
         "id": str(media.id),
-        "url": reverse("gallery:media-file", args=[media.id]),
+        "kind": media.kind,  # "image", "video" or "audio" (a video's sound, kept as its own media)
+        "url": media_file_url(media),  # the PNG, the MP4, or the audio track
+        "webm_url": media_file_url(media, "webm") or None,  # a video's WebM (VP9 + Opus)
+        "poster_url": media_file_url(media, "poster") or None,  # a video's first frame, JPEG
+        "duration": media.duration,  # seconds, of a video or an audio track
         "thumbnail": thumbnail_url(media),
         "srcset": thumbnail_srcset(media),  # the pages' <img>: the browser picks the size it shows
         "width": media.width,
@@ -51,14 +56,15 @@ def media_state(media) -> dict:
         # the moderation state ("", "approved", "hidden").
         "flagged": media.flagged,
         "moderation": media.moderation,
-        # Videos and audio tracks (pages play them: <video> with the WebM first, <audio>).
-        "kind": media.kind,
-        "webm_url": media_file_url(media, "webm") if media.kind == "video" else "",
-        "poster_url": media_file_url(media, "poster") if media.kind == "video" else "",
-        "duration": media.duration,
-        # The video engine that made it (pages show its label: the local one is only approximate).
-        "engine": media.parameters.get("engine", "") if media.kind == "video" else "",
     }
+
+
+def job_engine_label(engine: str) -> str:
+    """What made the job's results, as pages and the API name it; the local video engine says that its
+    mouth motion is only approximate (VIDEO_ENGINE_LABELS)."""
+    if engine in VIDEO_ENGINE_LABELS:
+        return str(VIDEO_ENGINE_LABELS[engine])
+    return str(dict(Engine.choices).get(engine, engine))
 
 
 def job_state(job: Job, *, with_outputs: bool = True, queue_place=None) -> dict:
@@ -84,6 +90,7 @@ def job_state(job: Job, *, with_outputs: bool = True, queue_place=None) -> dict:
         "queue_position": place.position if place else None,
         "jobs_ahead": place.ahead if place else None,
         "live_workers": place.live_workers if place else None,
+        "engine_label": job_engine_label(job.engine),
     }
     if with_outputs:
         # Sorted here, not with order_by, so a prefetch of the outputs (job lists) is used as is.

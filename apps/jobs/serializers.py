@@ -27,8 +27,17 @@ from apps.catalog.limits import (
 )
 from apps.catalog.parameters import MAX_LORAS, MAX_PROMPT_CHARS, SCHEDULERS
 from apps.catalog.request import ImageRequest
+from apps.catalog.video_request import (
+    DURATION_RANGE,
+    ENGINE_OPTIONS,
+    EXPRESSION_SCALE_RANGE,
+    POSE_STYLE_RANGE,
+    PREPROCESS_CHOICES,
+    SIZES,
+    VideoRequest,
+)
 from apps.core.api_schema import IntegerStepField
-from apps.gallery.models import ModerationState
+from apps.gallery.models import MediaKind, ModerationState
 
 from .events import job_state
 from .models import Job, JobKind, JobStatus, RetrySeed
@@ -124,10 +133,23 @@ ImageGenerationSerializer = type(
 
 class JobOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    url = serializers.CharField(help_text="The file, served to the job's owner only (signed-in session).")
-    thumbnail = serializers.CharField(help_text="A small WebP of it (256 pixels wide), for lists.")
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
+    kind = serializers.ChoiceField(
+        choices=MediaKind.choices,
+        help_text='"image"; a video job gives a "video" and its sound as an "audio" of its own.',
+    )
+    url = serializers.CharField(
+        help_text="The file (PNG, MP4 with H.264 + AAC, or the audio track), served to the job's owner only "
+        "(signed-in session)."
+    )
+    webm_url = serializers.CharField(allow_null=True, help_text="A video's WebM (VP9 + Opus); null otherwise.")
+    poster_url = serializers.CharField(allow_null=True, help_text="A video's poster frame (JPEG); null otherwise.")
+    duration = serializers.FloatField(allow_null=True, help_text="Seconds, of a video or an audio track; else null.")
+    thumbnail = serializers.CharField(
+        allow_blank=True, help_text='A small WebP of it (256 pixels wide), for lists; "" for an audio track.'
+    )
+    srcset = serializers.CharField(allow_blank=True, help_text="Every thumbnail with its width, for <img srcset>.")
+    width = serializers.IntegerField(help_text="Pixels; 0 for an audio track.")
+    height = serializers.IntegerField(help_text="Pixels; 0 for an audio track.")
     seed = serializers.IntegerField(allow_null=True)
     flagged = serializers.BooleanField(help_text="Scored at or above SEIDRA_NSFW_THRESHOLD by the NSFW detector.")
     moderation = serializers.ChoiceField(
@@ -144,7 +166,7 @@ class JobSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=JobStatus.choices)
     progress = serializers.FloatField(min_value=0, max_value=1, help_text="0..1; 1 once SUCCEEDED.")
     step = serializers.IntegerField()
-    total = serializers.IntegerField(help_text="Denoising steps of the whole job.")
+    total = serializers.IntegerField(help_text="Denoising steps of the whole job; 100 for a video job (its stages).")
     eta = serializers.FloatField(allow_null=True, help_text="Seconds left, while RUNNING.")
     stage = serializers.CharField(allow_blank=True)
     error = serializers.CharField(allow_blank=True, help_text="Why a FAILED job failed, and what to do.")
@@ -170,7 +192,13 @@ class JobSerializer(serializers.Serializer):
         help_text="While QUEUED: workers alive to run the queue; 0 means none is running, so the job waits "
         "until one starts. Null when not queued.",
     )
-    outputs = JobOutputSerializer(many=True, help_text="The images, once the job has finished.")
+    engine_label = serializers.CharField(
+        help_text="What makes the job's results: the image engine, or the video engine (the local one says "
+        '"approximate mouth motion, not neural lip-sync").'
+    )
+    outputs = JobOutputSerializer(
+        many=True, help_text="The images, or the video and its audio track, once the job has finished."
+    )
     parameters = serializers.DictField(
         help_text="The validated request: defaults filled in, names normalised; seed null when random."
     )
@@ -201,3 +229,85 @@ class JobRetrySerializer(serializers.Serializer):
 class JobListFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=JobStatus.choices, required=False)
     kind = serializers.ChoiceField(choices=JobKind.choices, required=False)
+
+
+# --- POST /api/generation/video ------------------------------------------------------------------
+
+VIDEO_OPTIONS_NOTE = {
+    name: f"Used by: {', '.join(engine for engine, names in ENGINE_OPTIONS.items() if name in names)}. "
+    "Set away from its default while the server's engine does not use it: 400 naming it."
+    for name in ("size", "still", "enhancer", "preprocess", "pose_style", "expression_scale")
+}
+CHARACTER_NOTE = (
+    "At most one of reference_image, reference_image_url, reference_media_id and persona (several: 400 "
+    "`non_field_errors`). None (or a persona without a reference image): a front-facing portrait is generated "
+    "first from the prompt (and the persona) with the default image model."
+)
+
+
+def _video_field(item: Field) -> serializers.Field:
+    """The body field of one VideoRequest option: its label, help, default and bounds."""
+    help_text = " ".join(part for part in (str(item.metadata["help"]), VIDEO_OPTIONS_NOTE.get(item.name, "")) if part)
+    options = {"label": item.metadata["label"], "help_text": help_text}
+    if item.default is not MISSING:
+        options["default"] = item.default
+    if item.name == "prompt":
+        return serializers.CharField(max_length=MAX_PROMPT_CHARS, **options)
+    if item.name == "duration":
+        return serializers.FloatField(min_value=DURATION_RANGE[0], max_value=DURATION_RANGE[1], **options)
+    if item.name == "size":
+        return serializers.ChoiceField(choices=list(SIZES), **options)
+    if item.name == "preprocess":
+        return serializers.ChoiceField(choices=list(PREPROCESS_CHOICES), **options)
+    if item.name == "pose_style":
+        return serializers.IntegerField(min_value=POSE_STYLE_RANGE[0], max_value=POSE_STYLE_RANGE[1], **options)
+    if item.name == "expression_scale":
+        low, high = EXPRESSION_SCALE_RANGE
+        return serializers.FloatField(min_value=low, max_value=high, **options)
+    return serializers.BooleanField(**options)
+
+
+VIDEO_REQUEST_FIELDS = (
+    "prompt",
+    "duration",
+    "size",
+    "still",
+    "enhancer",
+    "preprocess",
+    "pose_style",
+    "expression_scale",
+)
+
+VideoGenerationSerializer = type(
+    "VideoGenerationSerializer",
+    (serializers.Serializer,),
+    {
+        "__module__": __name__,
+        "__doc__": "The multipart body of POST /api/generation/video (apps.catalog.video_request.VideoRequest).",
+        **{item.name: _video_field(item) for item in fields(VideoRequest) if item.name in VIDEO_REQUEST_FIELDS},
+        "audio": serializers.FileField(
+            help_text="The speech: a wav, mp3 or ogg file, recognised by its content (never its name) and decoded "
+            "with ffmpeg; at most SEIDRA_MAX_AUDIO_MB (20 MB by default). Longer than `duration`: cut; shorter: "
+            "padded with silence. The job's parameters keep both figures (`duration`, `audio.seconds`)."
+        ),
+        "reference_image": serializers.FileField(
+            required=False,
+            help_text="The character, uploaded: JPEG, PNG or WebP (checked by content), at most 10 MB and 4096 x "
+            "4096 pixels; a front-facing face. " + CHARACTER_NOTE,
+        ),
+        "reference_image_url": serializers.URLField(
+            required=False,
+            help_text="The character at a public http(s) address, fetched once at submit: private, loopback, "
+            "link-local and metadata addresses are refused, after every redirect too (at most 3); same checks "
+            "as an upload; SEIDRA_REFERENCE_FETCH_TIMEOUT seconds at most.",
+        ),
+        "reference_media_id": serializers.UUIDField(
+            required=False, help_text="One of your gallery images (GET /api/media) as the character."
+        ),
+        "persona": serializers.UUIDField(
+            required=False,
+            help_text="One of your personas (GET /api/personas): its reference image is the character; without "
+            "one, the generated portrait follows its template. The job's `parameters.persona` records {id, name}.",
+        ),
+    },
+)

@@ -38,7 +38,6 @@ from apps.catalog.video_request import (
     PREPROCESS_CHOICES,
     SIZES,
     VIDEO_ENGINE_LABELS,
-    VIDEO_ENGINE_SADTALKER,
     VideoRequest,
     video_engine_configured,
 )
@@ -122,8 +121,14 @@ def _duration(data: Mapping, errors: dict) -> float:
     return round(number, 3)
 
 
+def _option(data: Mapping, name: str):
+    """The option as sent; left out or sent empty (a form's blank field), its default."""
+    value = data.get(name)
+    return value if _given(value) else OPTION_DEFAULTS[name]
+
+
 def _boolean(data: Mapping, name: str, errors: dict) -> bool:
-    value = data.get(name, OPTION_DEFAULTS[name])
+    value = _option(data, name)
     if isinstance(value, bool):
         return value
     word = str(value).strip().lower()
@@ -134,7 +139,7 @@ def _boolean(data: Mapping, name: str, errors: dict) -> bool:
 
 
 def _int_in(data: Mapping, name: str, low: int, high: int, errors: dict) -> int:
-    number = _float(data.get(name, OPTION_DEFAULTS[name]))
+    number = _float(_option(data, name))
     if number is None or number != int(number) or not low <= number <= high:
         errors[name] = _("A whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
         return OPTION_DEFAULTS[name]
@@ -144,19 +149,19 @@ def _int_in(data: Mapping, name: str, low: int, high: int, errors: dict) -> int:
 def _options(data: Mapping, engine: str, errors: dict) -> dict:
     """The lip-sync options; one the configured engine does not use, set away from its default, is refused."""
     options = {"still": _boolean(data, "still", errors), "enhancer": _boolean(data, "enhancer", errors)}
-    size = _float(data.get("size", OPTION_DEFAULTS["size"]))
+    size = _float(_option(data, "size"))
     if size not in SIZES:
-        errors["size"] = _("Choose %(sizes)s.") % {"sizes": _(" or ").join(str(side) for side in SIZES)}
+        errors["size"] = _("Choose one of %(choices)s.") % {"choices": ", ".join(str(side) for side in SIZES)}
         size = OPTION_DEFAULTS["size"]
     options["size"] = int(size)
-    preprocess = str(data.get("preprocess", OPTION_DEFAULTS["preprocess"])).strip()
+    preprocess = str(_option(data, "preprocess")).strip()
     if preprocess not in PREPROCESS_CHOICES:
         errors["preprocess"] = _("Choose one of %(choices)s.") % {"choices": ", ".join(PREPROCESS_CHOICES)}
         preprocess = OPTION_DEFAULTS["preprocess"]
     options["preprocess"] = preprocess
     options["pose_style"] = _int_in(data, "pose_style", *POSE_STYLE_RANGE, errors)
     low, high = EXPRESSION_SCALE_RANGE
-    scale = _float(data.get("expression_scale", OPTION_DEFAULTS["expression_scale"]))
+    scale = _float(_option(data, "expression_scale"))
     if scale is None or not low <= scale <= high:
         errors["expression_scale"] = _("A number from %(low)s to %(high)s.") % {"low": f"{low:g}", "high": f"{high:g}"}
         scale = OPTION_DEFAULTS["expression_scale"]
@@ -166,10 +171,6 @@ def _options(data: Mapping, engine: str, errors: dict) -> dict:
             errors[name] = _(
                 "%(option)s is a SadTalker option; this server makes videos with %(engine)s, which does not use it."
             ) % {"option": name, "engine": VIDEO_ENGINE_LABELS[engine]}
-    if engine != VIDEO_ENGINE_SADTALKER:  # recorded as the engine runs it
-        options = {
-            name: value if name in ENGINE_OPTIONS[engine] else OPTION_DEFAULTS[name] for name, value in options.items()
-        }
     return options
 
 

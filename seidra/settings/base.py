@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JobKindEnum": "apps.jobs.models.JobKind",
         "JobStatusEnum": "apps.jobs.models.JobStatus",
+        "MediaKindEnum": "apps.gallery.models.MediaKind",
     },
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files: works offline, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -222,11 +222,31 @@ def test_a_sadtalker_option_is_refused_by_the_local_engine_and_defaults_pass(ali
 
 
 @pytest.mark.django_db
+def test_blank_options_from_a_form_are_their_defaults(alice):
+    blank = dict.fromkeys(("enhancer", "pose_style", "preprocess", "expression_scale", "size", "still"), "")
+    job = submit(alice, reference_image=upload("a.png", png_bytes()), **blank)
+
+    assert {name: job.parameters[name] for name in ("size", "still", "enhancer", "preprocess", "pose_style")} == {
+        "size": 256, "still": False, "enhancer": False, "preprocess": "crop", "pose_style": 0,
+    }  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_with_a_sadtalker_service_its_options_are_accepted(alice, settings):
+    settings.SEIDRA_SADTALKER_URL = "http://gpu-box:8002"
+
+    job = submit(alice, reference_image=upload("a.png", png_bytes()), enhancer="on", preprocess="full", pose_style="7")
+
+    assert job.engine == job.parameters["engine"] == "sadtalker"
+    assert (job.parameters["enhancer"], job.parameters["preprocess"], job.parameters["pose_style"]) == (True, "full", 7)
+
+
+@pytest.mark.django_db
 def test_bad_options_and_a_missing_prompt_are_named_together(alice, media_root):
     errors = refused(alice, prompt="  ", size="300", still="maybe")
 
     assert set(errors) == {"prompt", "size", "still"}
-    assert errors["size"] == "Choose 256 or 512."
+    assert errors["size"] == "Choose one of 256, 512."
     assert_nothing_stored(media_root)
 
 
@@ -259,6 +279,20 @@ def test_a_full_queue_refuses_before_reading_anything(alice, media_root, setting
 
     assert caught.value.status == 429
     assert Job.objects.count() == 1 and len(list((media_root / "job-inputs").iterdir())) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_storing_the_inputs_fails_neither_the_row_nor_a_file_stays(alice, media_root, monkeypatch):
+    import apps.jobs.video_submit as video_submit
+
+    # The character is written, then the audio's folder is missing: the disk failing halfway.
+    monkeypatch.setattr(video_submit, "video_audio_path", lambda job_id, fmt: media_root / "gone" / f"audio.{fmt}")
+
+    with pytest.raises(FileNotFoundError):
+        submit(alice, reference_image=upload("a.png", png_bytes()))
+
+    assert_nothing_stored(media_root)
+    assert queued_job_ids("gpu") == []
 
 
 # --- Retry and delete ----------------------------------------------------------------------------
