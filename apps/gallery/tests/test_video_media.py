@@ -84,3 +84,15 @@ def test_a_french_reader_sees_the_video_in_french(alice_client, video):
     alice_client.cookies["django_language"] = "fr"
     page = alice_client.get(f"/media/{video.id}/lightbox", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Télécharger le MP4" in page and "3,0 s" in page
+
+
+@pytest.mark.django_db
+def test_the_content_security_policy_lets_pages_play_their_own_media(alice_client, video):
+    """media-src falls back to default-src: 'self' either way, and nothing inline."""
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in alice_client.get(f"/media/{video.id}/lightbox")["Content-Security-Policy"].split(";")
+        if part.strip()
+    )
+    assert "'self'" in policy.get("media-src", policy["default-src"]).split()
+    assert "'unsafe-inline'" not in policy.get("media-src", policy["default-src"])

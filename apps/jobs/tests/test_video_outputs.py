@@ -114,3 +114,17 @@ def test_a_failed_video_job_says_no_video_and_why(client, alice):
     )  # fmt: skip
     page = client.get("/jobs/").content.decode()
     assert "Failed: no video" in page and message in page
+
+
+@pytest.mark.django_db
+def test_a_french_reader_sees_the_engine_label_in_french_on_the_page_and_live(client, finished):
+    from django.utils import translation
+
+    french = "Mouvement local SEIDRA : mouvement de bouche approximatif"
+    client.cookies["django_language"] = "fr"
+    assert french in client.get("/jobs/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    with translation.override("en"):  # a worker's event carries the English label
+        state = job_state(finished)
+    with translation.override("fr"):
+        fragment = render_to_string("jobs/_job-live.html", {"job": state, "event": "job.finished"})
+    assert french in fragment and "Durée" not in fragment and "3,0 s" in fragment
