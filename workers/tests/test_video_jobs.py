@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from channels.layers import get_channel_layer
 
-from apps.catalog.request import ImageRequest
 from apps.catalog.video_request import FPS, VIDEO_ENGINE_LABELS, VIDEO_ENGINE_LOCAL
 from apps.gallery.models import Media, MediaKind
 from apps.jobs.events import user_jobs_group
@@ -24,7 +23,7 @@ from tests.support.video_inputs import (
     speech_wav,
     video_audio_seconds,
     video_frames,
-    video_job_put,
+    video_job_submit,
     video_streams,
 )
 from tests.support.workers import burst_worker_run
@@ -97,7 +96,7 @@ def test_a_video_job_becomes_a_video_and_its_audio_in_the_gallery_through_its_st
     events = OwnerEvents(user.pk)
     worker = worker_process("w1", **EVERY_EVENT)
     # A 2.5 s track for a 3 s video: padded with silence, and the job says so.
-    job = video_job_put(
+    job = video_job_submit(
         owner=user, character=astronaut_png(tmp_path / "astronaut.png"),
         audio=speech_wav(tmp_path / "speech.wav", seconds=2.5), duration=3.0,
     )  # fmt: skip
@@ -132,7 +131,7 @@ def test_cancelling_a_video_job_during_the_lipsync_stops_it_and_stores_nothing(w
     user = user_factory()
     worker = worker_process("w1")
     # The longest video at the larger size: its frames take seconds, time to cancel among them.
-    job = video_job_put(
+    job = video_job_submit(
         owner=user, character=astronaut_png(tmp_path / "astronaut.png"),
         audio=speech_wav(tmp_path / "speech.wav", seconds=30.0), duration=30.0, size=512,
     )  # fmt: skip
@@ -154,10 +153,10 @@ def test_cancelling_a_video_job_during_the_lipsync_stops_it_and_stores_nothing(w
 def test_a_character_without_a_face_fails_with_the_message_even_a_generated_one(tiny_model, user_factory, tmp_path):
     user = user_factory()
     speech = speech_wav(tmp_path / "speech.wav", seconds=2.0)
-    noise = video_job_put(owner=user, character=noise_png(tmp_path / "noise.png"), audio=speech, duration=2.0)
+    noise = video_job_submit(owner=user, character=noise_png(tmp_path / "noise.png"), audio=speech, duration=2.0)
     # No character given: the demo model paints the portrait, and its random weights paint no face.
-    portrait = ImageRequest(prompt="a portrait", model=tiny_model, width=64, height=64, steps=2, seed=5).to_json()
-    generated = video_job_put(owner=user, portrait=portrait, audio=speech, duration=2.0)
+    generated = video_job_submit(owner=user, audio=speech, duration=2.0)
+    assert generated.parameters["portrait"]["model"] == tiny_model
 
     burst_worker_run()
 

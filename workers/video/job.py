@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from django.utils import translation
+from django.utils.translation import gettext_noop
 from PIL import Image
 
 from apps.catalog.video_request import VIDEO_ENGINE_LABELS, VideoRequest
@@ -34,8 +35,9 @@ TOTAL = 100
 STAGE_SPANS = {"preparing": (0, 20), "lipsync": (20, 95), "encoding": (95, 100)}
 VIDEO_INDEX, AUDIO_INDEX = 0, 1  # the job's outputs: the video, then the track as uploaded
 
-CHARACTER_MISSING = "The character image of this job is missing on the server: submit the video again."
-AUDIO_MISSING = "The audio track of this job is missing on the server: submit the video again."
+# Stored in English on the job and translated where they are shown (like every job error).
+CHARACTER_MISSING = gettext_noop("The character image of this job is missing on the server: submit the video again.")
+AUDIO_MISSING = gettext_noop("The audio track of this job is missing on the server: submit the video again.")
 
 
 class _StageReporter:

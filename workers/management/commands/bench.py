@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-SECTIONS = ("engine", "jobs", "gallery", "web", "comfyui", "gpu")
+SECTIONS = ("engine", "jobs", "gallery", "web", "comfyui", "video", "gpu")
 
 
 class Command(BaseCommand):
@@ -20,8 +20,9 @@ class Command(BaseCommand):
         "gallery's pages and media API with 10 and 1,000 media (queries and milliseconds per request), the web "
         "server under Locust (50 and 100 users with sessions open, 50 users while others sign in; requests/s, "
         "errors, p50/p95 for pages, API and logins), a tiny ComfyUI job sent straight to a real ComfyUI server and "
-        "through SEIDRA (seconds and their ratio; needs SEIDRA_TEST_COMFYUI_DIR) and, on a CUDA GPU, "
-        "a full-size SDXL UNet at 1024x1024 "
+        "through SEIDRA (seconds and their ratio; needs SEIDRA_TEST_COMFYUI_DIR), the local talking-video engine "
+        "(CPU seconds per second of video at 256 and 512, on the astronaut portrait and a 10 s track) and, on a "
+        "CUDA GPU, a full-size SDXL UNet at 1024x1024 "
         "(eager SDPA, xFormers if installed, torch.compile)."
     )
 
@@ -73,6 +74,11 @@ class Command(BaseCommand):
 
             self.stderr.write("Benchmarking a ComfyUI job straight and through SEIDRA (real ComfyUI server)...")
             report["comfyui_overhead"] = comfyui_overhead.run()
+        if "video" in sections:
+            from workers.bench import video_local
+
+            self.stderr.write("Benchmarking the local talking-video engine (CPU seconds per second of video)...")
+            report["video"] = {"local_motion": video_local.run()}
         if "gpu" in sections:
             from workers.bench import unet_full_size
 

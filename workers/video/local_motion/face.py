@@ -7,10 +7,12 @@ downloaded. It names the points from the person's side: its "right eye" is the o
 from dataclasses import dataclass
 
 import numpy as np
+from django.utils.translation import gettext_noop
 
 from workers.engines.errors import EngineError
 
-NO_FACE = "No face found in the character image: use a front-facing portrait"
+# Stored in English on the job and translated where it is shown (like every job error).
+NO_FACE = gettext_noop("No face found in the character image: use a front-facing portrait")
 # RetinaFace's own default: below it, a textured background yields false faces.
 SCORE_THRESHOLD = 0.9
 
