@@ -96,3 +96,20 @@ def test_the_content_security_policy_lets_pages_play_their_own_media(alice_clien
     )
     assert "'self'" in policy.get("media-src", policy["default-src"]).split()
     assert "'unsafe-inline'" not in policy.get("media-src", policy["default-src"])
+
+
+@pytest.mark.django_db
+def test_a_shared_video_plays_for_a_visitor_and_seeks(alice, video):
+    from django.test import Client
+
+    from apps.gallery.sharing import share_link_create, share_link_url
+
+    from .helpers import VIDEO_BYTES
+
+    url = share_link_url(share_link_create(media=video, user=alice))
+    visitor = Client()
+    page = visitor.get(url).content.decode()
+    [source] = re.findall(r'<video controls preload="metadata" playsinline src="([^"]+)"', page)
+    part = visitor.get(source, HTTP_RANGE="bytes=10-19")
+    assert part.status_code == 206 and part["Content-Type"] == "video/mp4"
+    assert b"".join(part.streaming_content) == VIDEO_BYTES[10:20]
