@@ -1,4 +1,5 @@
-"""Job pages (htmx): create, the jobs table, a job's detail, and the cancel/retry/delete actions.
+"""Job pages (htmx): create (the image form and the video panel), the jobs table, a job's detail,
+and the cancel/retry/delete actions.
 
 A job appears in three shapes: a table row (`job-row-<id>`), a card in the create page's recent
 jobs (`job-card-<id>`) and the detail page (`job-detail-<id>`). Each holds the same live parts
