@@ -2,6 +2,10 @@
 
 - `ETag` (from the media id, the file's name, size and modification time) and 304 on If-None-Match;
   `Cache-Control: private` (a shared cache must never keep a private file).
+- `Accept-Ranges: bytes` and one byte range (`Range: bytes=a-b`, `a-`, `-n`): 206 with `Content-Range`,
+  so a `<video>` seeks and Safari plays at all (it asks for ranges only); a range past the end is a 416;
+  several ranges, a malformed header or an `If-Range` that no longer matches get the whole file (200),
+  as RFC 9110 allows.
 - SEIDRA_MEDIA_ACCEL: "nginx" answers an empty response with `X-Accel-Redirect` (the prefix plus the
   path under MEDIA_ROOT: an `internal` location of nginx sends the bytes), "sendfile" with `X-Sendfile`
   (the absolute path: Apache mod_xsendfile, lighttpd), "" streams the file from Django.
@@ -13,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header, parse_etags
 from django.utils.text import slugify
@@ -29,6 +33,7 @@ CONTENT_TYPES = {
     ".png": "image/png", ".webp": "image/webp", ".jpg": "image/jpeg", ".mp4": "video/mp4", ".webm": "video/webm",
     ".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg",
 }  # fmt: skip
+RANGE_CHUNK = 64 * 1024
 
 
 def _storage():
@@ -48,6 +53,63 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
     # Weak comparison, as RFC 9110 wants for If-None-Match.
     tags = {tag.removeprefix("W/") for tag in parse_etags(asked)}
     return "*" in tags or etag in tags
+
+
+def byte_range_parse(header: str, size: int) -> tuple[int, int] | None | bool:
+    """The one range of a `Range` header as (first, last) byte offsets, both inclusive; None when the
+    header asks for no single byte range we serve (absent, malformed, several ranges, another unit: the
+    whole file then); False when it is one range that the file cannot satisfy (416)."""
+    unit, _sep, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first_text, dash, last_text = (part.strip() for part in spec.strip().partition("-"))
+    if not dash:
+        return None
+    if not first_text:  # "-n": the last n bytes
+        if not last_text.isdigit():
+            return None
+        suffix = int(last_text)
+        return (max(0, size - suffix), size - 1) if suffix and size else False
+    if not first_text.isdigit() or (last_text and not last_text.isdigit()):
+        return None
+    first = int(first_text)
+    if last_text and int(last_text) < first:
+        return None  # syntactically invalid: ignored (RFC 9110 14.1.1)
+    last = min(int(last_text), size - 1) if last_text else size - 1
+    return (first, last) if first < size else False
+
+
+def _file_slice(path: Path, first: int, length: int):
+    with path.open("rb") as stream:  # closed when the response closes the generator, even mid-way
+        stream.seek(first)
+        while length > 0:
+            chunk = stream.read(min(RANGE_CHUNK, length))
+            if not chunk:
+                return
+            length -= len(chunk)
+            yield chunk
+
+
+def _ranged_response(request: HttpRequest, *, path: Path, etag: str, content_type: str) -> HttpResponse:
+    """The whole file (200), one byte range of it (206) or the 416 of a range past its end."""
+    header = request.headers.get("Range", "")
+    if_range = request.headers.get("If-Range")
+    size = path.stat().st_size
+    wanted = byte_range_parse(header, size) if header and (not if_range or if_range == etag) else None
+    if wanted is None:
+        response = FileResponse(path.open("rb"), content_type=content_type)
+    elif wanted is False:
+        response = HttpResponse(status=416, content_type=content_type)
+        response["Content-Range"] = f"bytes */{size}"
+    else:
+        first, last = wanted
+        response = StreamingHttpResponse(
+            _file_slice(path, first, last - first + 1), status=206, content_type=content_type
+        )
+        response["Content-Length"] = str(last - first + 1)
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    response["Accept-Ranges"] = "bytes"
+    return response
 
 
 def download_filename(media: Media) -> str:
@@ -81,7 +143,7 @@ def stored_file_response(
             response = HttpResponse(content_type=content_type)
             response["X-Sendfile"] = str(path)
         else:
-            response = FileResponse(path.open("rb"), content_type=content_type)
+            response = _ranged_response(request, path=path, etag=etag, content_type=content_type)
         if download:
             response["Content-Disposition"] = content_disposition_header(True, download)
     response["ETag"] = etag

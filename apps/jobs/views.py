@@ -1,4 +1,5 @@
-"""Job pages (htmx): create, the jobs table, a job's detail, and the cancel/retry/delete actions.
+"""Job pages (htmx): create (the image form and the video panel), the jobs table, a job's detail,
+and the cancel/retry/delete actions.
 
 A job appears in three shapes: a table row (`job-row-<id>`), a card in the create page's recent
 jobs (`job-card-<id>`) and the detail page (`job-detail-<id>`). Each holds the same live parts
@@ -26,6 +27,8 @@ from .forms import ImageJobForm
 from .models import Job, JobKind, JobStatus, RetrySeed
 from .selectors import job_get_for_user, job_list, job_list_filters, job_queue_places
 from .services import job_cancel, job_create, job_delete, job_retry
+from .video_forms import VideoJobForm
+from .video_submit import video_job_create
 
 PAGE_SIZE = 20
 RECENT_JOBS = 8
@@ -107,13 +110,49 @@ def job_create_page(request: HttpRequest) -> HttpResponse:
     if job is not None:
         messages.success(request, _("Job queued. It appears in Recent jobs with its live progress."))
         return redirect("pages:create")
-    context = {
+    context = _create_page_context(request, form=form, video_form=VideoJobForm(owner=request.user), models=models)
+    return _with_headers(render(request, "jobs/job-create.html", context, status=status), retry_headers)
+
+
+def _create_page_context(request: HttpRequest, *, form: ImageJobForm, video_form: VideoJobForm, models: list) -> dict:
+    return {
         "form": form,
+        "video_form": video_form,
         "has_models": bool(models),
         "recent_jobs": job_list(owner=request.user)[:RECENT_JOBS],
         "recent_limit": RECENT_JOBS,
         "queue_places": job_queue_places(owner=request.user),
     }
+
+
+@login_required
+@require_POST
+def video_job_create_view(request: HttpRequest) -> HttpResponse:
+    """The "Bring characters to life" panel's submit (multipart: the audio track, maybe the character
+    image). The one video validator checks everything; its errors go next to the fields they name."""
+    form = VideoJobForm(request.POST, request.FILES, owner=request.user)
+    job, status, retry_headers = None, 400, {}
+    if form.is_valid():
+        data, audio, reference_image = form.submission()
+        try:
+            job = video_job_create(owner=request.user, data=data, audio=audio, reference_image=reference_image)
+        except ParameterError as error:
+            form.add_parameter_errors(error)
+        except SeidraError as error:  # the queue limit (429), the storage quota
+            form.add_error(None, error.message)
+            status, retry_headers = error.status, error.headers()
+    if request.htmx:
+        # The panel again (its values stay for the next try), and the new job on top of Recent jobs.
+        response = render(request, "jobs/_video-create-response.html", {"video_form": form, "job": job})
+        return _with_headers(response, retry_headers)
+    if job is not None:
+        messages.success(request, _("Video job queued. It appears in Recent jobs with its live progress."))
+        return redirect("pages:create")
+    models = list(model_list(kind="checkpoint"))
+    image_form = ImageJobForm(
+        models=models, loras=list(lora_list()), default_model=default_model_name(), owner=request.user
+    )
+    context = _create_page_context(request, form=image_form, video_form=form, models=models)
     return _with_headers(render(request, "jobs/job-create.html", context, status=status), retry_headers)
 
 

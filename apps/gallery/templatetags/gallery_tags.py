@@ -5,7 +5,7 @@ media %}" sizes="...">`; both empty for a kind without thumbnails yet: the templ
 from django import template
 
 from apps.catalog.parameters import SCHEDULERS
-from apps.gallery import thumbnails
+from apps.gallery import serving, thumbnails
 from apps.gallery.display import SHOW, media_display_decide
 
 register = template.Library()
@@ -45,3 +45,10 @@ def thumbnail_url(media, size: int = 0) -> str:
 @register.simple_tag
 def thumbnail_srcset(media) -> str:
     return thumbnails.thumbnail_srcset(media)
+
+
+@register.simple_tag
+def media_file_url(media, part: str = "") -> str:
+    """`{% media_file_url media "webm" %}`: the URL of the media's file or of a video's webm or poster
+    (apps.gallery.serving, the one place of these URLs); "" when it has no such file."""
+    return serving.media_file_url(media, part)

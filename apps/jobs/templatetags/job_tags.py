@@ -3,10 +3,12 @@
 from datetime import datetime
 
 from django import template
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.catalog.parameters import SCHEDULERS
+from apps.catalog.video_request import VIDEO_ENGINE_LABELS
 from apps.gallery.display import HIDE, media_display_decide
 from apps.jobs.events import job_state, media_state
 from apps.jobs.models import ACTIVE_STATUSES, Job, JobStatus
@@ -18,6 +20,10 @@ STAGES = {
     "denoising": gettext_lazy("denoising"),
     "decoding": gettext_lazy("decoding"),
     "requeued": gettext_lazy("queued again"),
+    # Video jobs (workers/video/job.py).
+    "preparing": gettext_lazy("Preparing the image"),
+    "lipsync": gettext_lazy("Lip-sync"),
+    "encoding": gettext_lazy("Encoding"),
 }
 
 
@@ -65,6 +71,21 @@ def status_label(status: str) -> str:
 @register.filter
 def stage_label(stage: str) -> str:
     return STAGES.get(stage, "")
+
+
+@register.filter
+def video_engine_label(engine: str) -> str:
+    """What made a video, said plainly (the local engine's motion is only approximate)."""
+    label = VIDEO_ENGINE_LABELS.get(engine)
+    return str(label) if label else ""
+
+
+@register.filter
+def seconds(value) -> str:
+    """A media's duration as people read it: 3.0 s, 12.5 s."""
+    if value is None or value == "":
+        return ""
+    return _("%(s)s s") % {"s": number_format(round(float(value), 1), 1)}
 
 
 @register.filter
