@@ -21,8 +21,9 @@ class Command(BaseCommand):
         "server under Locust (50 and 100 users with sessions open, 50 users while others sign in; requests/s, "
         "errors, p50/p95 for pages, API and logins), a tiny ComfyUI job sent straight to a real ComfyUI server and "
         "through SEIDRA (seconds and their ratio; needs SEIDRA_TEST_COMFYUI_DIR), the local talking-video engine "
-        "(CPU seconds per second of video at 256 and 512, on the astronaut portrait and a 10 s track) and, on a "
-        "CUDA GPU, a full-size SDXL UNet at 1024x1024 "
+        "(CPU seconds per second of video at 256 and 512, on the astronaut portrait and a 10 s track), SEIDRA's "
+        "overhead around the SadTalker service run with its test command (a ratio to the service's own time) and, "
+        "on a CUDA GPU, a full-size SDXL UNet at 1024x1024 "
         "(eager SDPA, xFormers if installed, torch.compile)."
     )
 
@@ -75,10 +76,12 @@ class Command(BaseCommand):
             self.stderr.write("Benchmarking a ComfyUI job straight and through SEIDRA (real ComfyUI server)...")
             report["comfyui_overhead"] = comfyui_overhead.run()
         if "video" in sections:
-            from workers.bench import video_local
+            from workers.bench import video_local, video_sadtalker
 
             self.stderr.write("Benchmarking the local talking-video engine (CPU seconds per second of video)...")
             report["video"] = {"local_motion": video_local.run()}
+            self.stderr.write("Benchmarking SEIDRA's overhead around the SadTalker service (its test command)...")
+            report["video"]["sadtalker"] = video_sadtalker.run()
         if "gpu" in sections:
             from workers.bench import unet_full_size
 
