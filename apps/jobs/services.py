@@ -37,7 +37,10 @@ WORKER_LOST = gettext_noop(
     "Worker lost: the worker running this job stopped twice. Check the worker's log, then retry."
 )
 # Notification texts are stored in English and translated when shown.
-NOTIFY_SUCCEEDED = gettext_noop("Your image is ready")
+NOTIFY_SUCCEEDED = {
+    JobKind.IMAGE: gettext_noop("Your image is ready"),
+    JobKind.VIDEO: gettext_noop("Your video is ready"),
+}
 NOTIFY_FAILED = gettext_noop("Your job failed")
 
 
@@ -276,7 +279,7 @@ def job_succeed(*, job_id: str, worker_name: str, store_outputs) -> Job | None:
     # The events first: the notification's own push must not delay the final progress update.
     _finished_send(job)
     notification_create(
-        user=job.owner, title=NOTIFY_SUCCEEDED, body=job.parameters.get("prompt", "")[:200],
+        user=job.owner, title=NOTIFY_SUCCEEDED[job.kind], body=job.parameters.get("prompt", "")[:200],
         level=NotificationLevel.SUCCESS, link=job_link(job),
     )  # fmt: skip
     return job

@@ -17,6 +17,7 @@ from apps.jobs.events import user_jobs_group
 from apps.jobs.models import Job, JobStatus
 from apps.jobs.services import job_cancel
 from apps.jobs.video_inputs import video_inputs_dir
+from apps.notifications.models import Notification
 from tests.support.video_inputs import (
     astronaut_png,
     noise_png,
@@ -131,6 +132,8 @@ def test_a_video_job_becomes_a_video_and_its_audio_in_the_gallery_through_its_st
     assert abs(audio.duration - 2.5) < 0.05
     assert Path(audio.file.path).read_bytes() == (tmp_path / "speech.wav").read_bytes()  # the track as sent
     assert Media.objects.filter(job=job).count() == 2
+    # The owner is told in words that fit: a video, not an image.
+    assert Notification.objects.get(user=job.owner).title == "Your video is ready"
 
 
 @pytest.mark.timeout(SLOW_MACHINE_TIMEOUT)
