@@ -7,15 +7,14 @@ request (the same for 10 and 1,000 items is the point) and the time over repeate
 """
 
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from django.conf import settings
+
+from .scratch import scratch_env, scratch_manage
 
 SIZES = (10, 1000)
 REPEATS = 20
@@ -23,24 +22,10 @@ REPEATS = 20
 
 def run() -> dict:
     with tempfile.TemporaryDirectory(prefix="seidra-bench-gallery-") as scratch:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "seidra.settings.local",
-            "DEBUG": "0",
-            "DATABASE_URL": f"sqlite:///{Path(scratch) / 'db.sqlite3'}",
-            "SEIDRA_MEDIA_ROOT": str(Path(scratch) / "media"),
-            "SEIDRA_LOG_FILE": "0",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = scratch_env(Path(scratch))
 
         def manage(*args: str) -> str:
-            result = subprocess.run(
-                [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
-                timeout=900,
-            )  # fmt: skip
-            if result.returncode:
-                raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stderr[-2000:]}")
-            return result.stdout
+            return scratch_manage(env, *args)
 
         manage("migrate", "--no-input", "-v", "0")
         manage("collectstatic", "--no-input", "-v", "0")  # DEBUG off serves the collected files, as `make run`

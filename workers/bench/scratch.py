@@ -16,6 +16,31 @@ from seidra.local_redis import RedisServer, free_port
 STOP_SECONDS = 30
 
 
+def scratch_env(scratch: Path, **extra: str) -> dict:
+    """The environment of a process working on the scratch directory's own database and media."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "seidra.settings.local",
+        "DEBUG": "0",
+        "DATABASE_URL": f"sqlite:///{scratch / 'db.sqlite3'}",
+        "SEIDRA_MEDIA_ROOT": str(scratch / "media"),
+        "SEIDRA_LOG_FILE": "0",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def scratch_manage(env: dict, *args: str, timeout: float = 900) -> str:
+    """`manage.py args` in that environment; its stdout, or RuntimeError with the end of its stderr."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+        timeout=timeout,
+    )  # fmt: skip
+    if result.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
 class ScratchStack:
     def __init__(self, scratch: Path, *, overrides: dict[str, str] | None = None) -> None:
         self.scratch = scratch
@@ -28,27 +53,12 @@ class ScratchStack:
         self.processes: list[subprocess.Popen] = []
 
     def env(self) -> dict:
-        return {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "seidra.settings.local",
-            "DEBUG": "0",
-            "DATABASE_URL": f"sqlite:///{self.scratch / 'db.sqlite3'}",
-            "REDIS_URL": self.redis.url,
-            "SEIDRA_MODELS_DIR": str(self.models_dir),
-            "SEIDRA_MEDIA_ROOT": str(self.scratch / "media"),
-            "SEIDRA_LOG_FILE": "0",
-            "LOG_LEVEL": "WARNING",
-            **self.overrides,
-        }
+        return scratch_env(
+            self.scratch, REDIS_URL=self.redis.url, SEIDRA_MODELS_DIR=str(self.models_dir), **self.overrides
+        )
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=self.env(), capture_output=True,
-            text=True, timeout=600,
-        )  # fmt: skip
-        if result.returncode:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-        return result.stdout
+        return scratch_manage(self.env(), *args, timeout=600)
 
     def prepare(self) -> None:
         """Redis up, schema, static files (DEBUG off serves the collected ones) and the demo model."""

@@ -11,15 +11,14 @@ the gallery section does. Reported per run and as medians: each part's seconds a
 """
 
 import json
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from django.conf import settings
+
+from .scratch import scratch_env, scratch_manage
 
 SECONDS = 5.0  # of video
 SIZE = 256
@@ -30,24 +29,10 @@ SECONDS_PER_STEP = "0.05"
 
 def run() -> dict:
     with tempfile.TemporaryDirectory(prefix="seidra-bench-sadtalker-") as scratch:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "seidra.settings.local",
-            "DEBUG": "0",
-            "DATABASE_URL": f"sqlite:///{Path(scratch) / 'db.sqlite3'}",
-            "SEIDRA_MEDIA_ROOT": str(Path(scratch) / "media"),
-            "SEIDRA_LOG_FILE": "0",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = scratch_env(Path(scratch))
 
         def manage(*args: str) -> str:
-            result = subprocess.run(
-                [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
-                timeout=900,
-            )  # fmt: skip
-            if result.returncode:
-                raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stderr[-2000:]}")
-            return result.stdout
+            return scratch_manage(env, *args)
 
         manage("migrate", "--no-input", "-v", "0")
         output = manage("shell", "-c", "from workers.bench.video_sadtalker import measure; measure()")
