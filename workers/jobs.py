@@ -7,6 +7,7 @@ row not QUEUED (or not owned by this worker any more) and does nothing.
 import logging
 import os
 import socket
+from collections.abc import Callable
 
 from rq import get_current_job
 
@@ -32,7 +33,7 @@ def current_worker_name() -> str:
     return f"inline.{socket.gethostname()}.{os.getpid()}"  # called directly (tests, shell)
 
 
-def image_job_run(job_id: str) -> str:
+def _job_take_and_run(job_id: str, generate: Callable[[Job, str, ProgressReporter], str]) -> str:
     worker_name = current_worker_name()
 
     # 1. Take the job: QUEUED -> RUNNING for this worker, or nothing to do.
@@ -41,9 +42,13 @@ def image_job_run(job_id: str) -> str:
         return "skipped"
     reporter = ProgressReporter(job=job, worker_name=worker_name, connection=redis_connection())
     try:
-        return _image_job_generate(job, worker_name, reporter)
+        return generate(job, worker_name, reporter)
     finally:
         reporter.close()
+
+
+def image_job_run(job_id: str) -> str:
+    return _job_take_and_run(job_id, _image_job_generate)
 
 
 def _image_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) -> str:
@@ -114,16 +119,6 @@ def _image_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) 
 
 def video_job_run(job_id: str) -> str:
     """A talking-character video job: the steps are in workers/video/job.py."""
-    worker_name = current_worker_name()
+    from .video.job import video_job_generate  # cv2, onnxruntime and pocketsphinx load in the worker only
 
-    # 1. Take the job: QUEUED -> RUNNING for this worker, or nothing to do.
-    job = job_start(job_id=job_id, worker_name=worker_name)
-    if job is None:
-        return "skipped"
-    reporter = ProgressReporter(job=job, worker_name=worker_name, connection=redis_connection())
-    try:
-        from .video.job import video_job_generate  # cv2, onnxruntime and pocketsphinx load in the worker only
-
-        return video_job_generate(job, worker_name, reporter)
-    finally:
-        reporter.close()
+    return _job_take_and_run(job_id, video_job_generate)
