@@ -42,7 +42,7 @@ def test_a_persona_made_on_its_page_fills_the_create_form_and_composes_the_job(p
     # "Generate with this persona": the Create page with it chosen and its defaults in the fields.
     card.get_by_role("link", name="Generate with this persona").click()
     expect(page).to_have_url(f"{live_url}/create/?persona={mira.id}")
-    expect(page.get_by_label("Persona")).to_have_value(str(mira.id))
+    expect(page.get_by_label("Persona", exact=True)).to_have_value(str(mira.id))
     expect(page.get_by_label("Steps")).to_have_value("3")
     expect(page.get_by_label("Seed")).to_have_value("1234")
     expect(page.locator("#persona-summary")).to_contain_text("portrait of Mira, {prompt}, film grain")
@@ -51,7 +51,7 @@ def test_a_persona_made_on_its_page_fills_the_create_form_and_composes_the_job(p
     page.goto(f"{live_url}/create/")
     expect(page.get_by_label("Steps")).to_have_value("20")  # the demo model's default
     expect(page.locator("#persona-summary")).to_be_hidden()
-    page.get_by_label("Persona").select_option(label="Mira")
+    page.get_by_label("Persona", exact=True).select_option(label="Mira")
     expect(page.get_by_label("Steps")).to_have_value("3")
     expect(page.get_by_label("Seed")).to_have_value("1234")
     expect(page.get_by_label("Size")).to_have_value("custom")
