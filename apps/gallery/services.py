@@ -55,6 +55,11 @@ def _filter_columns(parameters: dict) -> dict:
     }
 
 
+def _nsfw_apply(media: Media, nsfw: NsfwVerdict | None) -> None:
+    if nsfw is not None:
+        media.nsfw_score, media.nsfw_labels, media.flagged = nsfw.score, nsfw.labels, nsfw.flagged
+
+
 def media_store_image(
     *, job, index: int, image: Image.Image, parameters: dict, nsfw: NsfwVerdict | None = None
 ) -> Media:
@@ -70,8 +75,7 @@ def media_store_image(
         owner_id=job.owner_id, job=job, index=index, kind=MediaKind.IMAGE, width=image.width, height=image.height,
         parameters=parameters, created=timezone.now(), **_filter_columns(parameters),
     )  # fmt: skip
-    if nsfw is not None:
-        media.nsfw_score, media.nsfw_labels, media.flagged = nsfw.score, nsfw.labels, nsfw.flagged
+    _nsfw_apply(media, nsfw)
     data = png_with_parameters(image, parameters)
     media.file.save(f"{job.id}-{index}.png", ContentFile(data), save=False)
     media.file_size = len(data)
@@ -91,10 +95,19 @@ def _save_file(media: Media, field_name: str, name: str, path: Path) -> int:
 
 
 def media_store_video(
-    *, job, index: int, mp4: Path, webm: Path | None, poster: Image.Image, duration: float, parameters: dict
+    *,
+    job,
+    index: int,
+    mp4: Path,
+    webm: Path | None,
+    poster: Image.Image,
+    duration: float,
+    parameters: dict,
+    nsfw: NsfwVerdict | None = None,
 ) -> Media:
     """The job's `index`-th output as a video: the MP4, the WebM beside it, a JPEG poster frame (its
-    thumbnails are made from it), its duration. A second call returns the first row."""
+    thumbnails are made from it), its duration. `nsfw` is the detector's verdict on the poster (every
+    frame shows the same character). A second call returns the first row."""
     existing = Media.objects.filter(job=job, index=index).first()
     if existing is not None:
         return existing
@@ -102,6 +115,7 @@ def media_store_video(
         owner_id=job.owner_id, job=job, index=index, kind=MediaKind.VIDEO, width=poster.width, height=poster.height,
         duration=duration, parameters=parameters, created=timezone.now(), **_filter_columns(parameters),
     )  # fmt: skip
+    _nsfw_apply(media, nsfw)
     size = _save_file(media, "file", f"{job.id}-{index}.mp4", mp4)
     if webm is not None:
         size += _save_file(media, "webm_file", f"{job.id}-{index}.webm", webm)

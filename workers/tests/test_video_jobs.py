@@ -119,6 +119,7 @@ def test_a_video_job_becomes_a_video_and_its_audio_in_the_gallery_through_its_st
 
     video = Media.objects.get(job=job, kind=MediaKind.VIDEO)
     assert video.duration == 3.0 and video.poster and video.webm_file
+    assert video.nsfw_score is not None  # scored on its poster, so the moderation desk sees videos too
     mp4 = Path(video.file.path)
     streams = video_streams(mp4)
     assert len(streams) == 2 and streams[0].startswith("Video: h264") and streams[1].startswith("Audio: aac")

@@ -26,6 +26,7 @@ from apps.jobs.services import job_cancelled, job_engine_details_save, job_fail,
 from apps.jobs.video_inputs import video_audio_path, video_character_path
 
 from ..engines.errors import EngineError, GenerationCancelled
+from ..nsfw.detector import nsfw_verdict
 from ..progress import ProgressReporter, StageProgress
 
 logger = logging.getLogger(__name__)
@@ -192,10 +193,13 @@ def video_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) -
         "persona": request.persona, "job": job_id, "video_index": VIDEO_INDEX,
     }  # fmt: skip
 
+    # Scored before the storing transaction, as image jobs are: the moderation desk sees flagged videos too.
+    verdict = nsfw_verdict(result.poster)
+
     def store_outputs(owned: Job) -> None:
         media_store_video(
             job=owned, index=VIDEO_INDEX, mp4=result.mp4, webm=result.webm, poster=result.poster,
-            duration=request.duration, parameters=video_parameters,
+            duration=request.duration, parameters=video_parameters, nsfw=verdict,
         )  # fmt: skip
         media_store_audio(
             job=owned, index=AUDIO_INDEX, path=uploaded, duration=float(measured), parameters=audio_parameters
