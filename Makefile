@@ -38,7 +38,7 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
 	@ops/scripts/system-packages.sh --required gettext
 	msgfmt --check -o $@ $<
 
-run: setup ## Start everything: migrate, default admin, demo model, Redis, web (daphne processes) on HOST:PORT, one GPU worker (+ a comfyui worker when SEIDRA_COMFYUI_URL is set)
+run: setup ## Start everything: migrate, default admin, demo model, Redis, web (daphne processes) on HOST:PORT, one GPU worker (image and video jobs; + a comfyui worker when SEIDRA_COMFYUI_URL is set)
 	@ops/scripts/run-local.sh
 
 test: setup ## Lint, Django checks and the whole pytest suite (browser tests included)
