@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help setup run test test-loaded lint rotate-demo-user token messages clean bench bench-web tiny-model models
+.PHONY: help setup run test test-loaded lint rotate-demo-user token messages clean bench bench-web tiny-model models loadtest
 
 help: ## List the targets
 	@echo "SEIDRA Ultimate - make targets:"
@@ -78,6 +78,9 @@ bench: ## Benchmarks as JSON on stdout and in reports/bench/ (GPU section on CUD
 bench-web: ## The Locust web section of `make bench` alone (about 4 minutes), JSON as above
 	@$(MAKE) --no-print-directory setup >&2
 	@$(PY) manage.py bench --only web
+
+loadtest: ## Locust headless against SEIDRA_API_URL (SEIDRA_JWT or SEIDRA_LOADTEST_USER/_PASSWORD): USERS=50 RUN_TIME=60s; reports in reports/perf/, fails past 1 % failures or SEIDRA_LOADTEST_P95_MS
+	@ops/loadtest/loadtest.sh
 
 messages: $(VENV)/.installed ## Refresh the translation catalogs after changing UI text
 	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=var --no-obsolete
