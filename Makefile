@@ -8,13 +8,14 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 HOURS ?= 12
+QUEUE ?= gpu
 REQUIREMENTS := requirements/base.txt requirements/ml.txt requirements/nsfw.txt requirements/dev.txt
 NODEPS_REQUIREMENTS := requirements/nodeps.txt
 SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help setup run test test-loaded lint rotate-demo-user token messages clean bench bench-web tiny-model models loadtest
+.PHONY: help setup run test test-loaded lint rotate-demo-user token messages clean bench bench-web tiny-model models loadtest web worker
 
 help: ## List the targets
 	@echo "SEIDRA Ultimate - make targets:"
@@ -40,6 +41,15 @@ locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po
 
 run: setup ## Start everything: migrate, default admin, demo model, Redis, web (daphne processes) on HOST:PORT, one GPU worker (image and video jobs; + a comfyui worker when SEIDRA_COMFYUI_URL is set)
 	@ops/scripts/run-local.sh
+
+web: setup ## The web server alone (start-backend.sh): migrate, static files, default admin, then daphne on HOST:PORT; Redis must answer
+	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py collectstatic --no-input -v 0
+	$(PY) manage.py bootstrap_admin
+	$(PY) -m seidra.serve --host $(HOST) --port $(PORT)
+
+worker: setup ## One RQ worker (start-worker.sh) on QUEUE=gpu (default) or QUEUE=comfyui; Redis must answer
+	$(PY) manage.py rqworker $(QUEUE)
 
 test: setup ## Lint, Django checks and the whole pytest suite (browser tests included)
 	@ops/scripts/system-packages.sh --required $(SYSTEM_PACKAGES)
