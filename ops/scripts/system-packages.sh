@@ -13,6 +13,7 @@ declare -A probe=(
   [chromium]=/usr/bin/chromium
   [chromium-driver]=/usr/bin/chromedriver
   [stress-ng]=/usr/bin/stress-ng
+  [shellcheck]=/usr/bin/shellcheck
 )
 
 missing=()

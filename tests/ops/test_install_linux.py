@@ -84,3 +84,12 @@ def test_a_real_run_writes_thin_wrappers_over_the_makefile_and_a_second_run_chan
     second = _run(tmp_path, path=path)
     assert second.returncode == 0
     assert "wrote " not in second.stdout
+
+
+def test_the_windows_installer_checks_for_wsl2_and_runs_the_linux_installer_inside_it():
+    script = (REPO_ROOT / "install-windows.bat").read_bytes()
+    # cmd.exe needs CRLF line ends for its labels; .gitattributes keeps them as committed.
+    assert script.count(b"\r\n") == script.count(b"\n")
+    text = script.decode()
+    assert "grep -qi wsl2" in text  # WSL1 has no GPU access: refused with the conversion commands
+    assert 'wsl.exe --cd "%~dp0" -e bash ./install-linux.sh %*' in text
