@@ -14,7 +14,6 @@ from apps.catalog.comfyui_client import comfyui_urls_parse  # plain function: no
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
-LOG_DIR = BASE_DIR / "logs"
 
 env = environ.Env()
 # A `.env` beside manage.py is read first; real environment variables win over it.
@@ -441,6 +440,7 @@ SEIDRA_STOP_TIMEOUT = env.int("SEIDRA_STOP_TIMEOUT", default=30)
 # The file is rotated by logrotate (ops/logrotate/seidra): several processes write it, and
 # WatchedFileHandler reopens it after a rotation, which a size-rotating handler per process cannot do safely.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_DIR = Path(env.str("SEIDRA_LOG_DIR", default=str(BASE_DIR / "logs")))
 LOG_FORMAT = env.str("SEIDRA_LOG_FORMAT", default="json")
 if LOG_FORMAT not in ("json", "plain"):
     raise ImproperlyConfigured(f"SEIDRA_LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
