@@ -4,7 +4,11 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from seidra.tracing import tracing_setup
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seidra.settings.production")
+# Before the handler loads its middleware: the Django instrumentation adds its own (seidra/tracing.py).
+tracing_setup(service="seidra-web")
 # Django must be set up before anything imports models (consumers, routing).
 django_wsgi_app = get_wsgi_application()
 

@@ -14,6 +14,7 @@ from rq import get_current_job
 from apps.catalog.request import ImageRequest
 from apps.catalog.selectors import model_locate
 from apps.core.errors import SeidraError
+from apps.core.trace_context import job_run_context
 from apps.gallery.png_metadata import image_metadata
 from apps.gallery.services import media_store_image
 from apps.jobs.models import Job
@@ -33,7 +34,18 @@ def current_worker_name() -> str:
     return f"inline.{socket.gethostname()}.{os.getpid()}"  # called directly (tests, shell)
 
 
-def _job_take_and_run(job_id: str, generate: Callable[[Job, str, ProgressReporter], str]) -> str:
+def _job_take_and_run(job_id: str, kind: str, generate: Callable[[Job, str, ProgressReporter], str]) -> str:
+    # Every line logged while the job runs carries its id (and the submitting request's id), and
+    # its span continues the trace of that request (the RQ job's meta, set by job_enqueue).
+    rq_job = get_current_job()
+    with job_run_context(job_id=job_id, kind=kind, meta=rq_job.meta if rq_job is not None else None):
+        logger.info("%s job %s: picked up", kind, job_id)
+        outcome = _job_run(job_id, generate)
+        logger.info("%s job %s: %s", kind, job_id, outcome)
+        return outcome
+
+
+def _job_run(job_id: str, generate: Callable[[Job, str, ProgressReporter], str]) -> str:
     worker_name = current_worker_name()
 
     # 1. Take the job: QUEUED -> RUNNING for this worker, or nothing to do.
@@ -48,7 +60,7 @@ def _job_take_and_run(job_id: str, generate: Callable[[Job, str, ProgressReporte
 
 
 def image_job_run(job_id: str) -> str:
-    return _job_take_and_run(job_id, _image_job_generate)
+    return _job_take_and_run(job_id, "image", _image_job_generate)
 
 
 def _image_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) -> str:
@@ -121,4 +133,4 @@ def video_job_run(job_id: str) -> str:
     """A talking-character video job: the steps are in workers/video/job.py."""
     from .video.job import video_job_generate  # cv2, onnxruntime and pocketsphinx load in the worker only
 
-    return _job_take_and_run(job_id, video_job_generate)
+    return _job_take_and_run(job_id, "video", video_job_generate)

@@ -33,6 +33,7 @@ from rq.worker import SimpleWorker, WorkerStatus
 from apps.jobs import events as job_events
 from apps.jobs import queueing
 from apps.jobs.recovery import ReconcileReport, jobs_reconcile, jobs_recover_lost
+from seidra.tracing import tracing_setup
 
 from .events import publisher
 from .nsfw.detector import DetectorSettingError, nsfw_detector_load
@@ -211,6 +212,8 @@ class ComfyuiCatalogRefresh(threading.Thread):
 
 class GpuWorker(SimpleWorker):
     def __init__(self, *args, serializer=None, **kwargs) -> None:
+        # Before the first Redis call, so its commands are traced too (when OTLP is configured).
+        tracing_setup(service="seidra-worker")
         super().__init__(*args, serializer=JSONSerializer, **kwargs)
         self.running = None  # (rq job, execution) while one runs
         self.beat_interval = settings.SEIDRA_WORKER_HEARTBEAT_INTERVAL

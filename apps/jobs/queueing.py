@@ -22,6 +22,7 @@ from rq.worker_registration import WORKERS_BY_QUEUE_KEY
 
 from apps.catalog.request import ENGINE_COMFYUI
 from apps.core import liveness
+from apps.core.trace_context import job_meta_carrier
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +131,8 @@ def job_enqueue(*, job_id: str, kind: str, owner_id: int, running_owner_ids: lis
         result_ttl=settings.SEIDRA_RQ_RESULT_TTL,
         failure_ttl=settings.SEIDRA_RQ_RESULT_TTL,
         description=f"{kind} job {job_id}",
+        # The submitting request's id and trace context, for the worker's log lines and job span.
+        meta=job_meta_carrier(),
     )
     script = connection.register_script(_FAIR_INSERT)
     return int(script(keys=[queue.key, owners_key(queue.name)], args=[job_id, owner_id, *running_owner_ids]))

@@ -14,7 +14,6 @@ from apps.catalog.comfyui_client import comfyui_urls_parse  # plain function: no
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
-LOG_DIR = BASE_DIR / "logs"
 
 env = environ.Env()
 # A `.env` beside manage.py is read first; real environment variables win over it.
@@ -66,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every line logged while answering carries the request id (apps/core/request_id.py).
+    "apps.core.request_id.request_id_middleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Permissions-Policy; outside WhiteNoise, so static files get them too.
@@ -434,13 +435,23 @@ SEIDRA_PASSWORD_HASH_THREADS = env.int("SEIDRA_PASSWORD_HASH_THREADS", default=1
 # job) before it kills them; Redis is stopped only after them.
 SEIDRA_STOP_TIMEOUT = env.int("SEIDRA_STOP_TIMEOUT", default=30)
 
-# --- Logging: console always; a file under logs/ when the directory can be written.
+# --- Logging: console always; a file under logs/ when the directory can be written. One JSON object
+# per line (apps/core/log_json.py) with the request id or job id; SEIDRA_LOG_FORMAT=plain for people.
+# The file is rotated by logrotate (ops/logrotate/seidra): several processes write it, and
+# WatchedFileHandler reopens it after a rotation, which a size-rotating handler per process cannot do safely.
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_DIR = Path(env.str("SEIDRA_LOG_DIR", default=str(BASE_DIR / "logs")))
+LOG_FORMAT = env.str("SEIDRA_LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"SEIDRA_LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": {"()": "apps.core.log_json.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
@@ -448,7 +459,7 @@ if env.bool("SEIDRA_LOG_FILE", default=True):
     LOGGING["handlers"]["file"] = {
         "class": "logging.handlers.WatchedFileHandler",
         "filename": str(LOG_DIR / "seidra.log"),
-        "formatter": "plain",
+        "formatter": LOG_FORMAT,
         "delay": True,
     }
     LOGGING["root"]["handlers"].append("file")
