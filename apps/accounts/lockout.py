@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import ngettext
 
+from apps.core import metrics
+
 from .selectors import login_failures_from_address
 from .usernames import username_key
 
@@ -57,6 +59,7 @@ def address_locked_out(request: HttpRequest) -> bool:
 
 
 def login_refusal_set(request: HttpRequest, refusal: LoginRefusal) -> None:
+    metrics.login_lockouts.inc()  # every attempt a lock refuses, account or address
     request.seidra_login_refusal = refusal
     request.axes_locked_out = True  # AxesMiddleware (pages) and TokenObtainApi answer 429
 
