@@ -59,6 +59,7 @@ def job_started_observe(*, kind: str, engine: str, created: datetime, started: d
 def job_finished_observe(
     *, kind: str, engine: str, status: str, started: datetime | None, finished: datetime | None
 ) -> None:
-    jobs_finished.labels(kind=kind, engine=engine, status=status).inc()
+    # Lower case in the label (succeeded, failed, cancelled), as Prometheus labels usually are.
+    jobs_finished.labels(kind=kind, engine=engine, status=status.lower()).inc()
     if started and finished:  # a job cancelled while it waited never ran: no duration
         job_duration.labels(kind=kind, engine=engine).observe(max(0.0, (finished - started).total_seconds()))
