@@ -59,7 +59,6 @@ def address_locked_out(request: HttpRequest) -> bool:
 
 
 def login_refusal_set(request: HttpRequest, refusal: LoginRefusal) -> None:
-    metrics.login_lockouts.inc()  # every attempt a lock refuses, account or address
     request.seidra_login_refusal = refusal
     request.axes_locked_out = True  # AxesMiddleware (pages) and TokenObtainApi answer 429
 
@@ -96,6 +95,7 @@ def lockout_message(refusal: LoginRefusal, seconds: int) -> str:
 
 def lockout_payload(request: HttpRequest) -> tuple[dict, int]:
     """The JSON body of a 429 in the project's error shape, and its Retry-After seconds."""
+    metrics.login_lockouts.inc()  # one per 429: every login a lock refuses, account or address, on any surface
     refusal, seconds = login_refusal(request), lockout_seconds(request)
     message = lockout_message(refusal, seconds)
     return {"detail": message, "message": message, "code": refusal.value}, seconds
