@@ -14,6 +14,7 @@ declare -A probe=(
   [chromium-driver]=/usr/bin/chromedriver
   [stress-ng]=/usr/bin/stress-ng
   [shellcheck]=/usr/bin/shellcheck
+  [prometheus]=/usr/bin/promtool
 )
 
 missing=()
