@@ -149,6 +149,22 @@ def test_every_dashboard_panel_uses_a_provisioned_datasource():
         assert panel["targets"] and all(target["expr"] for target in panel["targets"]), panel["title"]
 
 
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: make setup installs prometheus")
+def test_every_prometheus_panel_query_is_valid_promql(tmp_path):
+    # promtool parses the expressions of rule files: each panel's query becomes a recording rule.
+    rules = [
+        {"record": f"seidra_dashboard:panel{panel['id']}_{target['refId']}", "expr": target["expr"]}
+        for panel in dashboard_panels()
+        if panel["type"] != "row" and panel["datasource"]["uid"] == "prometheus"
+        for target in panel["targets"]
+    ]
+    rules_file = tmp_path / "dashboard-rules.yml"
+    rules_file.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    result = subprocess.run(["promtool", "check", "rules", str(rules_file)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(rules)} rules found" in result.stdout
+
+
 def test_make_observability_up_says_what_is_missing_without_a_docker_engine(tmp_path):
     # A docker command that answers nothing, as on a machine with the CLI but no compose plugin nor engine.
     fake_docker = tmp_path / "docker"
