@@ -111,7 +111,7 @@ def test_tempo_receives_otlp_on_the_ports_the_app_sends_to():
     protocols = tempo["distributor"]["receivers"]["otlp"]["protocols"]
     assert protocols["grpc"]["endpoint"].endswith(":4317") and protocols["http"]["endpoint"].endswith(":4318")
     web = environment_of(compose_of(DEV_COMPOSE)["services"]["web"])
-    assert web["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://tempo:4317"
+    assert web["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://tempo:4318"
 
 
 def test_promtail_ships_to_the_loki_of_the_stack():
