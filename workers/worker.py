@@ -35,6 +35,7 @@ from apps.jobs import queueing
 from apps.jobs.recovery import ReconcileReport, jobs_reconcile, jobs_recover_lost
 
 from .events import publisher
+from .metrics_server import worker_metrics_start
 from .nsfw.detector import DetectorSettingError, nsfw_detector_load
 
 logger = logging.getLogger(__name__)
@@ -253,6 +254,7 @@ class GpuWorker(SimpleWorker):
 
     def bootstrap(self, *args, **kwargs) -> None:
         super().bootstrap(*args, **kwargs)  # registered in RQ: /api/health counts it once it beats
+        worker_metrics_start()  # before the slow imports: a starting worker is already scraped
         self.epoch, _ = queueing.redis_epoch(self.connection)
         self.mark_alive()
         self.heartbeat_thread.start()  # before the slow imports below: a starting worker beats too

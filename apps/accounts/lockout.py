@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import ngettext
 
+from apps.core import metrics
+
 from .selectors import login_failures_from_address
 from .usernames import username_key
 
@@ -93,6 +95,7 @@ def lockout_message(refusal: LoginRefusal, seconds: int) -> str:
 
 def lockout_payload(request: HttpRequest) -> tuple[dict, int]:
     """The JSON body of a 429 in the project's error shape, and its Retry-After seconds."""
+    metrics.login_lockouts.inc()  # one per 429: every login a lock refuses, account or address, on any surface
     refusal, seconds = login_refusal(request), lockout_seconds(request)
     message = lockout_message(refusal, seconds)
     return {"detail": message, "message": message, "code": refusal.value}, seconds

@@ -6,11 +6,13 @@ import hmac
 import ipaddress
 from functools import lru_cache
 
+import prometheus_client
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django_prometheus.exports import ExportToDjangoView
 
 from .client_address import client_address
+from .metrics import STATE_REGISTRY
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -49,7 +51,10 @@ def metrics_access_allowed(request: HttpRequest) -> bool:
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     if metrics_access_allowed(request):
-        return ExportToDjangoView(request)
+        response = ExportToDjangoView(request)
+        # The shared state's gauges, read now from the database and Redis (apps/core/metrics.py).
+        response.write(prometheus_client.generate_latest(STATE_REGISTRY))
+        return response
     # /metrics is exempt from the HTTPS redirect (production.py), because a Prometheus inside the box
     # scrapes it over plain HTTP, and a redirect would not protect a token anyway: the client has
     # already sent it. A refused request must still look like any unknown path, which would be

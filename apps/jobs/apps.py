@@ -6,3 +6,8 @@ class JobsConfig(AppConfig):
     name = "apps.jobs"
     label = "jobs"
     verbose_name = _("Generation jobs")
+
+    def ready(self) -> None:
+        from .metrics_state import job_state_collector_register
+
+        job_state_collector_register()

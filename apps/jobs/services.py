@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
 from apps.catalog.selectors import model_engine
+from apps.core import metrics
 from apps.core.errors import ParameterError, SeidraError
 from apps.gallery.services import media_storage_quota_check
 from apps.moderation.selectors import prompt_check_allowed
@@ -108,7 +109,13 @@ def job_create(*, owner: User, kind: str = JobKind.IMAGE, parameters: dict) -> J
         total_steps=request.steps,
     )
     transaction.on_commit(lambda: job_enqueue(job))
+    job_submitted_on_commit(job)
     return job
+
+
+def job_submitted_on_commit(job: Job) -> None:
+    """Count a new job once its row is committed (a rolled-back submit is no submission)."""
+    transaction.on_commit(lambda: metrics.job_submitted_count(kind=job.kind, engine=job.engine))
 
 
 def job_cancel(*, job: Job) -> Job:
@@ -167,6 +174,7 @@ def job_retry(*, job: Job, seed: str = RetrySeed.SAME) -> Job:
     if job.kind == JobKind.VIDEO:
         _video_inputs_copy(job, retried)
     transaction.on_commit(lambda: job_enqueue(retried))
+    job_submitted_on_commit(retried)
     return retried
 
 
@@ -220,6 +228,7 @@ def job_start(*, job_id: str, worker_name: str) -> Job | None:
     if not taken:
         return None
     job = Job.objects.get(pk=job_id)
+    metrics.job_started_observe(kind=job.kind, engine=job.engine, created=job.created, started=job.started)
     job_event_send(job, EVENT_STARTED)
     queue_changed_send()  # one job fewer waiting
     return job
@@ -253,6 +262,10 @@ def _finish(job: Job, *, status: str, error: str = "", stage: str = "") -> Job:
 
 
 def _finished_send(job: Job) -> None:
+    # After the commit of the final status: a rolled-back finish is counted nowhere.
+    metrics.job_finished_observe(
+        kind=job.kind, engine=job.engine, status=job.status, started=job.started, finished=job.finished
+    )
     job_event_send(job, EVENT_FINISHED)
     queue_changed_send()  # it left its worker or its place: the jobs behind it have one fewer ahead
 

@@ -58,7 +58,7 @@ from apps.personas.selectors import persona_get_for_user
 
 from .models import Job, JobKind
 from .parameters import job_parameters_clean
-from .services import job_enqueue, job_queue_limit_check
+from .services import job_enqueue, job_queue_limit_check, job_submitted_on_commit
 from .video_inputs import video_audio_path, video_character_path, video_inputs_delete, video_inputs_dir
 
 # The fields that name where the character image comes from: at most one per request.
@@ -390,4 +390,5 @@ def video_job_create(
                 video_inputs_delete(job.id)
                 raise
             transaction.on_commit(lambda: job_enqueue(job))
+            job_submitted_on_commit(job)
     return job

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 
 from apps.accounts.models import User
 from apps.accounts.selectors import default_admin_rotation_due_since
+from apps.core import metrics
 from apps.core.errors import SeidraError
 
 from .models import Notification, NotificationLevel
@@ -48,6 +49,7 @@ def notification_create(
 ) -> Notification:
     notification = Notification.objects.create(user=user, title=title, body=body, level=level, link=link, key=key)
     transaction.on_commit(lambda: _broadcast_created(notification))
+    transaction.on_commit(lambda: metrics.notifications_sent.labels(level=level).inc())
     return notification
 
 

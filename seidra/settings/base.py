@@ -235,6 +235,10 @@ for _entry in SEIDRA_METRICS_ALLOW:
         raise ImproperlyConfigured(
             f"SEIDRA_METRICS_ALLOW: {_entry!r} is not an IP address or network (e.g. 10.0.0.0/8,::1)"
         ) from None
+# The worker's own Prometheus port (workers/metrics_server.py), scraped directly on a GPU host; 0: off.
+# Several workers on one host need one port each (a busy port is logged and the worker runs without).
+SEIDRA_WORKER_METRICS_PORT = env.int("SEIDRA_WORKER_METRICS_PORT", default=9108)
+SEIDRA_WORKER_METRICS_ADDRESS = env.str("SEIDRA_WORKER_METRICS_ADDRESS", default="0.0.0.0")  # noqa: S104
 
 # --- REST API and JWT (seed section 7)
 REST_FRAMEWORK = {

@@ -16,6 +16,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Outputs of test jobs, shared with the worker and daphne subprocesses; never the real media.
 MEDIA_ROOT = Path(os.environ.get("SEIDRA_MEDIA_ROOT", str(VAR_DIR / "test-media")))
+# Test workers open no metrics port unless a test gives them one: several run at once.
+SEIDRA_WORKER_METRICS_PORT = int(os.environ.get("SEIDRA_WORKER_METRICS_PORT", "0"))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -11,6 +11,7 @@ import torch
 from diffusers import StableDiffusionXLPipeline
 
 from apps.catalog.request import ModelLocation
+from apps.core import metrics
 
 from .loading import load_pipeline
 from .memory import MemoryMode
@@ -28,6 +29,7 @@ class LoadedPipeline:
     adapters: dict[str, str] = field(default_factory=dict)  # LoRA name -> adapter name in the pipeline
     lora_states: dict = field(default_factory=dict)  # compiled mode: LoRA name -> its UNet tensors
     slot_signature: tuple = ()  # compiled mode: the LoRAs and weights now in the slot
+    lora_signature: tuple = ()  # the active LoRAs and weights of the last job (the switch metric)
 
 
 class PipelineCache:
@@ -51,6 +53,7 @@ class PipelineCache:
                 self._evict_oldest()
             loaded = LoadedPipeline(load_pipeline(source, runtime), source, runtime, runtime.memory_mode)
             self.loads += 1
+            metrics.pipeline_loads.inc()
             self._entries[key] = loaded
             return loaded
 

@@ -14,7 +14,8 @@ from diffusers.utils.torch_utils import get_module_execution_device
 from PIL import Image
 
 from apps.catalog.limits import MAX_SEED, SIZE_STEP, BoundExcess, cpu_limits_excess, request_bounds_excess
-from apps.catalog.request import ImageRequest, ModelLocation
+from apps.catalog.request import ENGINE_LOCAL, ImageRequest, ModelLocation
+from apps.core import metrics
 
 from .cache import LoadedPipeline, PipelineCache
 from .errors import EngineError, GenerationCancelled, InvalidRequest
@@ -120,7 +121,8 @@ def _denoise(loaded: LoadedPipeline, request: ImageRequest, seeds: list[int], ho
 
     # CPU generators give the same noise for a seed on any device.
     generators = [torch.Generator("cpu").manual_seed(seed) for seed in seeds]
-    return loaded.pipeline(
+    began = time.monotonic()
+    latents = loaded.pipeline(
         prompt=request.prompt,
         negative_prompt=request.negative_prompt or None,
         width=request.width,
@@ -133,6 +135,10 @@ def _denoise(loaded: LoadedPipeline, request: ImageRequest, seeds: list[int], ho
         callback_on_step_end=on_step_end,
         callback_on_step_end_tensor_inputs=["latents"],
     ).images
+    elapsed = time.monotonic() - began
+    if elapsed > 0:
+        metrics.denoising_steps_per_second.labels(engine=ENGINE_LOCAL).set(request.steps / elapsed)
+    return latents
 
 
 def _check_cancel(hook: StepHook | None, request: ImageRequest, latents: torch.Tensor, decoding: int) -> None:

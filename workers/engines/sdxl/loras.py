@@ -6,6 +6,8 @@ from pathlib import Path
 
 import torch
 
+from apps.core import metrics
+
 from .cache import LoadedPipeline
 from .errors import LoraError
 
@@ -54,6 +56,10 @@ def _forget_adapter(loaded: LoadedPipeline, adapter: str) -> None:
 
 def apply_loras(loaded: LoadedPipeline, loras: list[LoraSpec]) -> None:
     """Activate exactly `loras` with their weights; weight 0 is the same as leaving the LoRA out."""
+    signature = tuple((lora.name, lora.weight) for lora in loras if lora.weight != 0)
+    if signature != loaded.lora_signature:
+        metrics.lora_switches.inc()
+        loaded.lora_signature = signature
     if loaded.runtime.compile:
         apply_loras_compiled(loaded, loras)
         return
