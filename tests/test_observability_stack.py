@@ -106,6 +106,25 @@ def test_the_gpu_override_reserves_the_nvidia_gpu_for_the_worker():
     assert {"NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES"} <= set(environment_of(worker))
 
 
+def test_prometheus_in_the_stack_reads_the_token_where_its_config_looks_and_scrapes_its_services():
+    services = compose_of(DEV_COMPOSE)["services"]
+    prometheus = services["prometheus"]
+    mounted = dict(str(volume).split(":")[:2] for volume in prometheus["volumes"] if str(volume).startswith("."))
+    config_path = Path(mounted["./prometheus/prometheus.yml"])
+    config = yaml.safe_load((OPS_DIR / "prometheus" / "prometheus.yml").read_text())
+    token_files = {
+        str(config_path.parent / job["authorization"]["credentials_file"])
+        for job in config["scrape_configs"]
+        if "authorization" in job
+    }
+    secret_targets = {secret["target"] for secret in prometheus["secrets"]}
+    assert token_files and token_files <= secret_targets, f"token read from {token_files}, given at {secret_targets}"
+    for rule_file in config["rule_files"]:
+        assert str(config_path.parent / rule_file) in mounted.values(), f"{rule_file} is not mounted"
+    hosts = {target.split(":")[0] for job in config["scrape_configs"] for target in job["static_configs"][0]["targets"]}
+    assert hosts - {"localhost"} <= set(services), f"scraped hosts that are not services: {hosts}"
+
+
 def test_tempo_receives_otlp_on_the_ports_the_app_sends_to():
     tempo = yaml.safe_load((OPS_DIR / "tempo" / "tempo.yml").read_text())
     protocols = tempo["distributor"]["receivers"]["otlp"]["protocols"]
