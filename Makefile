@@ -10,7 +10,7 @@ PORT ?= 8000
 HOURS ?= 12
 REQUIREMENTS := requirements/base.txt requirements/ml.txt requirements/nsfw.txt requirements/dev.txt
 NODEPS_REQUIREMENTS := requirements/nodeps.txt
-SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver
+SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver prometheus
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from django.test import override_settings
+from prometheus_client import REGISTRY
 from safetensors.torch import load_file, save_file
 
 from apps.catalog import layout
@@ -116,10 +117,18 @@ def test_a_lora_changes_pixels_weight_zero_is_the_base_and_two_loras_mix(models_
 
 
 def test_switching_loras_never_reloads_the_base_model(models_dir, cache):
+    counted = {
+        name: REGISTRY.get_sample_value(name) or 0
+        for name in ("seidra_lora_switches_total", "seidra_pipeline_loads_total")
+    }
     sets = [("seidra-tiny-lora", 1.0)], [("seidra-tiny-lora-b", 0.5)], [], [("seidra-tiny-lora", 0.3)]
     for loras in sets * 2:
         run(models_dir, cache, with_loras(BASE, *loras))
+    run(models_dir, cache, with_loras(BASE, ("seidra-tiny-lora", 0.3)))  # the same set again: no switch
     assert cache.loads == 1
+    # The metrics say the same: one load, and a switch each time the set of active LoRAs changed.
+    assert REGISTRY.get_sample_value("seidra_pipeline_loads_total") == counted["seidra_pipeline_loads_total"] + 1
+    assert REGISTRY.get_sample_value("seidra_lora_switches_total") == counted["seidra_lora_switches_total"] + 8
     (loaded,) = cache._entries.values()
     assert set(loaded.adapters) == {"seidra-tiny-lora", "seidra-tiny-lora-b"}  # each file loaded once
 

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client, RequestFactory
 
 from apps.core.client_address import client_address
+from tests.support.metrics import sample_value
 
 OUTSIDE = "203.0.113.7"
 TOKEN = "scrape-token-0123456789abcdef"
@@ -32,7 +33,13 @@ def looks_like_metrics(response) -> bool:
 def test_loopback_through_the_real_server_gets_the_metrics(live_url):
     with urllib.request.urlopen(f"{live_url}/metrics", timeout=10) as response:
         assert response.status == 200
-        assert b"django_http_requests_total_by_method" in response.read()
+        page = response.read()
+    assert b"django_http_requests_total_by_method" in page
+    # The project's metrics too, with the shared state read from the database and Redis at the scrape.
+    text = page.decode()
+    assert sample_value(text, "seidra_queue_depth", queue="gpu") == 0
+    assert sample_value(text, "seidra_workers_alive", queue="gpu") == 0
+    assert sample_value(text, "seidra_login_failures_total") is not None
 
 
 @pytest.mark.django_db
@@ -58,7 +65,10 @@ def test_ipv6_loopback_and_configured_networks_are_allowed(settings):
 @pytest.mark.django_db
 def test_the_right_token_from_elsewhere_gets_the_metrics_and_a_wrong_one_404(settings):
     settings.SEIDRA_METRICS_TOKEN = TOKEN
-    assert looks_like_metrics(metrics(OUTSIDE, HTTP_AUTHORIZATION=f"Bearer {TOKEN}"))
+    answer = metrics(OUTSIDE, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert looks_like_metrics(answer)
+    assert b"seidra_queue_depth" in answer.content and b"seidra_jobs_running" in answer.content
+    assert b"seidra_" not in metrics(OUTSIDE).content
     assert metrics(OUTSIDE, HTTP_AUTHORIZATION=f"Bearer {TOKEN}x").status_code == 404
     assert metrics(OUTSIDE, HTTP_AUTHORIZATION="Bearer ").status_code == 404
     assert metrics(OUTSIDE, HTTP_AUTHORIZATION=f"Basic {TOKEN}").status_code == 404
