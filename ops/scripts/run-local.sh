@@ -110,7 +110,10 @@ servers+=($!)
 if [[ -n "$COMFYUI_URLS" ]]; then
   # ComfyUI models' jobs (SEIDRA_COMFYUI_URL): this worker drives the remote servers (no torch here).
   echo "ComfyUI servers: $COMFYUI_URLS (a comfyui worker follows their jobs)"
-  setsid "$PYTHON" manage.py rqworker comfyui &
+  # Its own metrics port, next to the gpu worker's (SEIDRA_WORKER_METRICS_PORT, default 9108; 0 stays off).
+  worker_port="${SEIDRA_WORKER_METRICS_PORT:-9108}"
+  [[ "$worker_port" == 0 ]] || worker_port=$((worker_port + 1))
+  SEIDRA_WORKER_METRICS_PORT="$worker_port" setsid "$PYTHON" manage.py rqworker comfyui &
   servers+=($!)
 fi
 
