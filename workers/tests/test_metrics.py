@@ -2,6 +2,8 @@
 the shared state read from the database and Redis) and a real worker process's own metrics port,
 scraped over HTTP before and after, as Prometheus would."""
 
+import socket
+
 import pytest
 from django.test import Client
 
@@ -67,3 +69,15 @@ def test_the_queue_depth_counts_waiting_jobs_without_a_worker(tiny_model, user_f
     page = web_metrics()
     assert sample_value(page, "seidra_queue_depth", queue="gpu") == 2
     assert sample_value(page, "seidra_workers_alive", queue="gpu") == 0
+
+
+def test_a_busy_port_is_logged_and_the_worker_goes_on_without_it(settings, caplog):
+    from workers.metrics_server import worker_metrics_start
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings.SEIDRA_WORKER_METRICS_ADDRESS = "127.0.0.1"
+        settings.SEIDRA_WORKER_METRICS_PORT = taken.getsockname()[1]
+        assert worker_metrics_start() is None
+    assert "give each worker its own SEIDRA_WORKER_METRICS_PORT" in caplog.text
