@@ -15,7 +15,7 @@ SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver shellcheck prom
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help setup run test test-loaded lint rotate-demo-user token messages clean bench bench-web tiny-model models loadtest web worker
+.PHONY: help setup run test test-loaded lint rotate-demo-user token messages clean bench bench-web tiny-model models loadtest web worker observability-up observability-down
 
 help: ## List the targets
 	@echo "SEIDRA Ultimate - make targets:"
@@ -97,3 +97,9 @@ messages: $(VENV)/.installed ## Refresh the translation catalogs after changing 
 
 clean: ## Remove the virtualenv and generated files (keeps var/ data)
 	rm -rf $(VENV) .pytest_cache .ruff_cache $(MO_FILES)
+
+observability-up: ## The observability stack with SEIDRA in Docker (ops/docker-compose.dev.yml, .env.dev; GPU=1 adds the NVIDIA override)
+	@ops/scripts/observability.sh up
+
+observability-down: ## Stop that stack; its volumes stay (README, "Operations", to purge them)
+	@ops/scripts/observability.sh down

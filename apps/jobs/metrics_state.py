@@ -13,6 +13,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
+from apps.catalog.request import ENGINES
 from apps.core import metrics
 
 from . import queueing
@@ -50,9 +51,10 @@ class JobStateCollector(Collector):
     def _database_families(self):
         running = _family(metrics.JOBS_RUNNING)
         try:
-            counts = Job.objects.filter(status=JobStatus.RUNNING).values("engine").annotate(count=Count("id"))
-            for row in counts.order_by("engine"):
-                running.add_metric([row["engine"]], row["count"])
+            rows = Job.objects.filter(status=JobStatus.RUNNING).values_list("engine").annotate(count=Count("id"))
+            counts = dict(rows.order_by("engine"))
+            for engine in ENGINES:  # an idle engine reads 0, not "No data"
+                running.add_metric([engine], counts.get(engine, 0))
         except DatabaseError as error:
             logger.warning("metrics: database unreachable, running jobs left out (%s)", error)
             return
