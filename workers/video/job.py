@@ -105,11 +105,19 @@ def _audio_fit(measured: float, duration: float) -> str:
 
 
 def video_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) -> str:
+    # The attempt's scratch space goes whatever the outcome; the inputs stay for a retry.
+    work_dir = Path(tempfile.mkdtemp(prefix=f"seidra-video-{job.pk}-"))
+    try:
+        return _video_job_steps(job, worker_name, reporter, work_dir)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _video_job_steps(job: Job, worker_name: str, reporter: ProgressReporter, work_dir: Path) -> str:
     from .base import TalkingJob, talking_engine_for
 
     job_id = str(job.pk)
     stages = _StageReporter(reporter)
-    work_dir = Path(tempfile.mkdtemp(prefix=f"seidra-video-{job_id}-"))
 
     def save_details(details: dict) -> None:
         job_engine_details_save(job_id=job_id, worker_name=worker_name, details=details)
@@ -150,19 +158,15 @@ def video_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) -
         )  # fmt: skip
         stages("encoding", 1.0)
     except GenerationCancelled as cancelled:
-        shutil.rmtree(work_dir, ignore_errors=True)
         job_cancelled(job_id=job_id, worker_name=worker_name, step=cancelled.step)
         return "cancelled"
     except (EngineError, SeidraError) as error:
-        shutil.rmtree(work_dir, ignore_errors=True)
         job_fail(job_id=job_id, worker_name=worker_name, error=error.message)
         return "failed"
     except AudioUnreadable as error:
-        shutil.rmtree(work_dir, ignore_errors=True)
         job_fail(job_id=job_id, worker_name=worker_name, error=f"The audio track could not be read: {error}")
         return "failed"
     except Exception as error:
-        shutil.rmtree(work_dir, ignore_errors=True)
         logger.exception("video job %s failed unexpectedly", job_id)
         job_fail(
             job_id=job_id,
@@ -207,10 +211,7 @@ def video_job_generate(job: Job, worker_name: str, reporter: ProgressReporter) -
         owned.engine_details = {**(owned.engine_details or {}), **result.details}
         owned.save(update_fields=["engine_details", "updated"])
 
-    try:
-        finished = job_succeed(job_id=job_id, worker_name=worker_name, store_outputs=store_outputs)
-    finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
+    finished = job_succeed(job_id=job_id, worker_name=worker_name, store_outputs=store_outputs)
     if finished is None:
         logger.warning("video job %s finished here but was taken over meanwhile; outputs not stored", job_id)
         return "lost"
