@@ -1,21 +1,20 @@
 """Each ComfyUI server's state for /api/health and the Models page: reachable, version, devices and
 VRAM (`GET /system_stats`), queue (`GET /queue`). Short timeouts and the servers asked at once, so
-a dead server delays a page by at most HEALTH_TIMEOUT seconds."""
+a dead server delays a page by at most REMOTE_CHECK_TIMEOUT seconds."""
 
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 
-from .comfyui_client import ComfyClient, ComfyError
+from apps.core.health import REMOTE_CHECK_TIMEOUT
 
-# Seconds per call: a health page must answer fast; SEIDRA_COMFYUI_HTTP_TIMEOUT is for real work.
-HEALTH_TIMEOUT = 2.0
+from .comfyui_client import ComfyClient, ComfyError
 
 
 def comfyui_server_health(url: str) -> dict:
     """{url, status ok|error, reason, version, devices [{name, type, vram_total, vram_free}],
     queue {running, pending} or None when unreachable}"""
-    client = ComfyClient(url, timeout=min(HEALTH_TIMEOUT, settings.SEIDRA_COMFYUI_HTTP_TIMEOUT))
+    client = ComfyClient(url, timeout=min(REMOTE_CHECK_TIMEOUT, settings.SEIDRA_COMFYUI_HTTP_TIMEOUT))
     item = {"url": url, "status": "ok", "reason": "", "version": "", "devices": [], "queue": None}
     try:
         stats = client.system_stats()

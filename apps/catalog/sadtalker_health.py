@@ -2,15 +2,14 @@
 
 Off when SEIDRA_SADTALKER_URL is unset (videos use the local approximate-motion engine); otherwise
 reachable or not, with the service's queue and GPU. A short timeout and no retry: a dead service
-delays a page by at most HEALTH_TIMEOUT seconds."""
+delays a page by at most REMOTE_CHECK_TIMEOUT seconds."""
 
 from django.conf import settings
 
+from apps.core.health import REMOTE_CHECK_TIMEOUT
+
 from .sadtalker_client import SadTalkerClient, SadTalkerError
 from .video_request import VIDEO_ENGINE_LABELS, video_engine_configured
-
-# Seconds for the one call: a health page must answer fast; SEIDRA_SADTALKER_HTTP_TIMEOUT is for real work.
-HEALTH_TIMEOUT = 2.0
 
 
 def sadtalker_health() -> dict:
@@ -22,7 +21,7 @@ def sadtalker_health() -> dict:
     if not url:
         return item
     item.update({"url": url, "status": "ok", "reason": "", "queue": None, "gpu": None})
-    client = SadTalkerClient(url, timeout=min(HEALTH_TIMEOUT, settings.SEIDRA_SADTALKER_HTTP_TIMEOUT), retries=0)
+    client = SadTalkerClient(url, timeout=min(REMOTE_CHECK_TIMEOUT, settings.SEIDRA_SADTALKER_HTTP_TIMEOUT), retries=0)
     try:
         body = client.health()
         queue = body["queue"]

@@ -84,6 +84,10 @@ def workers_check() -> dict:
     return _ok(count=len(alive))
 
 
+# Seconds a registered check may give one call to a remote service: a health page must answer fast
+# (the services' own timeouts are for real work).
+REMOTE_CHECK_TIMEOUT = 2.0
+
 # name -> a function returning that entry of the report (JSON-ready). Registered once per process.
 _EXTRA_CHECKS: dict[str, Callable[[], object]] = {}
 
