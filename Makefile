@@ -11,7 +11,7 @@ HOURS ?= 12
 QUEUE ?= gpu
 REQUIREMENTS := requirements/base.txt requirements/ml.txt requirements/nsfw.txt requirements/dev.txt
 NODEPS_REQUIREMENTS := requirements/nodeps.txt
-SYSTEM_PACKAGES := redis-server gettext chromium chromium-driver shellcheck prometheus
+SYSTEM_PACKAGES := redis-server postgresql gettext chromium chromium-driver shellcheck prometheus
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 

@@ -9,6 +9,7 @@ if [[ "${1:-}" == "--required" ]]; then required=1; shift; fi
 # package -> file that proves it is installed
 declare -A probe=(
   [redis-server]=/usr/bin/redis-server
+  [postgresql]=/usr/bin/pg_ctlcluster
   [gettext]=/usr/bin/msgfmt
   [chromium]=/usr/bin/chromium
   [chromium-driver]=/usr/bin/chromedriver

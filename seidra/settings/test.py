@@ -3,12 +3,24 @@
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import DATABASES, VAR_DIR, finalize
+from .base import DATABASES, VAR_DIR, env, finalize
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-any-deployment-0123456789"
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+
+# SEIDRA_TEST_DATABASE: sqlite (default) or postgres. With postgres and no DATABASE_URL, the session
+# starts its own throw-away PostgreSQL server (seidra/local_postgres.py), as it does Redis.
+TEST_DATABASE = os.environ.get("SEIDRA_TEST_DATABASE", "sqlite")
+if TEST_DATABASE not in ("sqlite", "postgres"):
+    raise ImproperlyConfigured(f"SEIDRA_TEST_DATABASE: {TEST_DATABASE!r} is not one of sqlite, postgres")
+if TEST_DATABASE == "postgres" and not os.environ.get("DATABASE_URL"):
+    from seidra.local_postgres import session_postgres_url
+
+    DATABASES = {"default": env.db_url_config(session_postgres_url())}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so the daphne subprocess of the live-server fixture sees the same rows.
