@@ -197,6 +197,33 @@ def worker_process(redis_url, tiny_models_dir, transactional_db):
 
 
 @pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-speaking server (moto's ThreadedMotoServer over HTTP) for the whole session."""
+    from tests.support.s3_server import S3Server
+
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, settings):
+    """Media stored in a fresh bucket of the S3 server for this test (SEIDRA_STORAGE=s3, as an
+    operator sets it); returns the bucket's name. `s3_server.env_for(name)` gives a process the same."""
+    from seidra.settings.base import media_storage_settings
+
+    bucket = s3_server.bucket_create()
+    settings.SEIDRA_STORAGE = "s3"
+    settings.SEIDRA_S3 = s3_server.settings_for(bucket)
+    # setting_changed resets django's storages (and default_storage) when STORAGES changes.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": media_storage_settings("s3", settings.SEIDRA_S3, url_expiry=settings.SEIDRA_S3_URL_EXPIRY),
+    }
+    return bucket
+
+
+@pytest.fixture(scope="session")
 def comfyui_server():
     """A real ComfyUI server (tests/support/comfyui_server.py) with the test checkpoint and its
     kohya-format LoRA, for the whole session: .url, .checkpoint, .lora, .log (its output).

@@ -318,8 +318,51 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("SEIDRA_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+
+def _env_first(*names: str, default: str = "") -> str:
+    """The first of `names` set in the environment (a SEIDRA_S3_* name, then its SEIDRA_MINIO_* aliases)."""
+    return next((env.str(name) for name in names if env.str(name, default="")), default)
+
+
+# Media files (outputs, thumbnails, videos, persona images, job inputs): "local" files under MEDIA_ROOT
+# (the default), or "s3": an S3 bucket or MinIO, where every worker host uploads and the web redirects
+# the owner to a presigned URL (README "Scale-out"). The SEIDRA_MINIO_* names are accepted for MinIO.
+SEIDRA_STORAGE = env.str("SEIDRA_STORAGE", default="local")
+SEIDRA_S3 = {
+    "endpoint_url": _env_first("SEIDRA_S3_ENDPOINT_URL", "SEIDRA_MINIO_ENDPOINT"),  # empty: AWS S3
+    "bucket_name": _env_first("SEIDRA_S3_BUCKET", "SEIDRA_MINIO_BUCKET"),
+    "region_name": _env_first("SEIDRA_S3_REGION", "SEIDRA_MINIO_REGION", default="us-east-1"),
+    "access_key": _env_first("SEIDRA_S3_ACCESS_KEY", "SEIDRA_MINIO_ACCESS_KEY", "SEIDRA_MINIO_ROOT_USER"),
+    "secret_key": _env_first("SEIDRA_S3_SECRET_KEY", "SEIDRA_MINIO_SECRET_KEY", "SEIDRA_MINIO_ROOT_PASSWORD"),
+}
+# Seconds a presigned media URL works: long enough to start a download or a video, short enough
+# that a copied link soon dies.
+SEIDRA_S3_URL_EXPIRY = env.int("SEIDRA_S3_URL_EXPIRY", default=300)
+
+
+def media_storage_settings(kind: str, s3: dict, *, url_expiry: int) -> dict:
+    """STORAGES["default"] for SEIDRA_STORAGE; tests point it at their own S3 server with this too."""
+    if kind == "local":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if kind != "s3":
+        raise ImproperlyConfigured(f"SEIDRA_STORAGE: {kind!r} is not one of local, s3")
+    if not s3["bucket_name"]:
+        raise ImproperlyConfigured("SEIDRA_STORAGE=s3 needs SEIDRA_S3_BUCKET (or SEIDRA_MINIO_BUCKET)")
+    options = {
+        **{key: value for key, value in s3.items() if value},
+        "querystring_auth": True,  # private objects: every URL is presigned
+        "querystring_expire": url_expiry,
+        "default_acl": None,  # the bucket's policy (private), never public-read
+        "file_overwrite": False,  # a name taken gets a suffix, as on the local disk
+        "addressing_style": "path",  # MinIO and most S3-compatible servers want path-style URLs
+        "signature_version": "s3v4",
+    }
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage_settings(SEIDRA_STORAGE, SEIDRA_S3, url_expiry=SEIDRA_S3_URL_EXPIRY),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

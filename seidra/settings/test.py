@@ -32,7 +32,7 @@ MEDIA_ROOT = Path(os.environ.get("SEIDRA_MEDIA_ROOT", str(VAR_DIR / "test-media"
 SEIDRA_WORKER_METRICS_PORT = int(os.environ.get("SEIDRA_WORKER_METRICS_PORT", "0"))
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": STORAGES["default"],  # noqa: F405 - local files unless a test or SEIDRA_STORAGE says s3
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING["root"]["handlers"] = ["console"]  # noqa: F405 - no log file written by tests
