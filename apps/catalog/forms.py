@@ -5,6 +5,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.text import text_problem_find
+
 from .catalog_file import REPO_ID_PATTERN
 from .comfyui_workflow import TEMPLATE_FIELDS, workflow_inputs_problems
 from .models import InstalledLora, InstalledModel, WorkflowTemplate
@@ -152,6 +154,14 @@ class WorkflowTemplateForm(forms.ModelForm):
             )
         return name
 
+    def _text_refused(self, data: dict) -> bool:
+        """A string the database cannot store (NUL: PostgreSQL's jsonb refuses \\u0000) anywhere in the JSON."""
+        for field in ("workflow", "inputs"):
+            found = text_problem_find(data.get(field))
+            if found:
+                self.add_error(field, _("%(field)s: %(problem)s") % {"field": found[0], "problem": found[1]})
+        return bool(self.errors)
+
     def clean(self) -> dict:
         data = super().clean()
         if data.get("workflow_file") is not None:
@@ -160,6 +170,8 @@ class WorkflowTemplateForm(forms.ModelForm):
             return data
         if not data.get("workflow"):
             self.add_error("workflow", _("Upload the workflow file or paste its JSON."))
+            return data
+        if self._text_refused(data):
             return data
         problems = workflow_inputs_problems(data["workflow"], data.get("inputs") or {})
         for problem in problems:

@@ -13,6 +13,8 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import is_same_domain, split_domain_port, validate_host
 
+from .request_text import scope_text_problem
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -86,12 +88,14 @@ def websocket_origin_allowed(scope: dict) -> bool:
 
 
 class SameOriginValidator:
-    """ASGI middleware for the websocket router: refuses the handshake (HTTP 403) from other origins."""
+    """ASGI middleware for the websocket router: refuses the handshake (HTTP 403) from other origins,
+    and one whose query string, headers or cookies hold text no database can store (NUL), before the
+    session lookup reads them (apps/core/request_text.py)."""
 
     def __init__(self, application) -> None:
         self.application = application
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "websocket" and not websocket_origin_allowed(scope):
+        if scope["type"] == "websocket" and (not websocket_origin_allowed(scope) or scope_text_problem(scope)):
             return await WebsocketDenier()(scope, receive, send)
         return await self.application(scope, receive, send)

@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from apps.core.text import text_problem
 from apps.gallery.models import ModerationState
 
 from .models import FlaggedMedia, ModerationAction, PromptBlock
@@ -139,6 +140,14 @@ class FlaggedMediaAdmin(admin.ModelAdmin):
     def _reason(self, request: HttpRequest) -> str:
         return request.POST.get("reason", "").strip()
 
+    def _reason_refused(self, request: HttpRequest) -> bool:
+        """A reason no database can store (NUL) is told to the staff member, and nothing is done."""
+        problem = text_problem(request.POST.get("reason", ""))
+        if problem:
+            self.message_user(request, _("%(field)s: %(problem)s") % {"field": "reason", "problem": problem},
+                              messages.ERROR)  # fmt: skip
+        return problem is not None
+
     def _done(self, request: HttpRequest, text: str, count: int) -> None:
         self.message_user(request, text % {"count": count}, messages.SUCCESS)
 
@@ -152,6 +161,8 @@ class FlaggedMediaAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Hide the selected media (reason told to the owner)"),
                   permissions=["change"])  # fmt: skip
     def hide_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if self._reason_refused(request):
+            return
         for media in queryset:
             moderation_hide(media=media, actor=request.user, reason=self._reason(request))
         count = len(queryset)
@@ -159,6 +170,8 @@ class FlaggedMediaAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Delete the selected media and their files"), permissions=["delete"])
     def delete_selected_media(self, request: HttpRequest, queryset: QuerySet) -> None:
+        if self._reason_refused(request):
+            return
         media_items = list(queryset)
         for media in media_items:
             moderation_delete(media=media, actor=request.user, reason=self._reason(request))
@@ -190,6 +203,9 @@ class FlaggedMediaAdmin(admin.ModelAdmin):
         if media is None or not self.has_change_permission(request, media):
             raise PermissionDenied
         action, reason = request.POST.get("moderation_action"), request.POST.get("reason", "")
+        if self._reason_refused(request):
+            return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                                                args=[media.pk]))  # fmt: skip
         if action == "approve":
             moderation_approve(media=media, actor=request.user)
             self.message_user(request, _("Approved: shown to its owner as any image."), messages.SUCCESS)

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every line logged while answering carries the request id (apps/core/request_id.py).
     "apps.core.request_id.request_id_middleware",
+    # Before anything reads the query string, a header or the session cookie (apps/core/request_text.py).
+    "apps.core.request_text.request_text_middleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Permissions-Policy; outside WhiteNoise, so static files get them too.
