@@ -261,3 +261,33 @@ async def test_a_websocket_handshake_with_a_nul_in_its_cookie_or_query_is_refuse
     assert await connects("/ws/jobs/")
     assert not await connects("/ws/jobs/", (b"cookie", b'sessionid="abcdefgh\\000ijkl"'))
     assert not await connects("/ws/jobs/?list=row&status=%00")
+
+
+# --- uploaded file names -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_uploaded_file_name_with_a_nul_is_stored_without_it(alice, settings):
+    """Django's multipart parser drops non-printable characters from file names, so a name is never
+    refused for it, and the stored name (a text column) holds no NUL."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from apps.catalog.models import InstalledModel
+
+    settings.SEIDRA_DEFAULT_MODEL = "seidra-tiny-sdxl"  # a persona's defaults are checked against the catalog
+    InstalledModel.objects.create(
+        name="seidra-tiny-sdxl", kind="checkpoint", format="diffusers", path="x", is_demo=True
+    )
+    persona = Persona.objects.create(owner=alice, name="Mira")
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 40, 40)).save(png, "PNG")
+    upload = SimpleUploadedFile("mira\x00face.png", png.getvalue(), content_type="image/png")
+    response = api_client_for(alice).put(
+        f"/api/personas/{persona.pk}/reference-image", {"file": upload}, format="multipart"
+    )
+    assert response.status_code == 200, response.content[:300]
+    persona.refresh_from_db()
+    assert persona.reference_image.name and "\x00" not in persona.reference_image.name
