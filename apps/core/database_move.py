@@ -11,8 +11,9 @@ What is copied, table by table (every installed model, the auto-created many-to-
 - not the sessions (`sessions.Session`): they are disposable, and everyone signs in again after the move.
 - django-axes' attempts and logs, the JWT blacklist (a revoked token stays revoked), allauth's
   addresses: copied like any table.
-Text holding NUL (0x00), which SQLite stores and PostgreSQL refuses, has each NUL replaced by U+FFFD
-(apps/core/text.py `text_scrub`), and the count is reported per table.
+Text that SQLite stored and PostgreSQL refuses (NUL, 0x00; a lone UTF-16 surrogate in JSON, which jsonb
+refuses) has each such character replaced by U+FFFD (apps/core/text.py `text_scrub`), and the rows
+changed are counted per table: rows stored before input was checked may hold them.
 Then each table's id sequence is set past the highest copied id (what `sqlsequencereset` prints),
 and the row count of every table is compared between the two databases.
 Media files are not touched: the rows name them relative to MEDIA_ROOT, which stays the same.

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 PASSWORD = "a-long-test-passphrase"
 NUL_BODY = "stored by SQLite before input was checked: \x00"
+SURROGATE_NOTE = "stopped \ud800"
 
 
 def populate() -> None:
@@ -36,7 +37,9 @@ def populate() -> None:
         done = finished_job_with_outputs(alice, verdicts=[None, None], prompt="two foxes")
         failed = Job.objects.create(owner=alice, status=JobStatus.FAILED, error="lost", parameters={"prompt": "x"})
         retry = Job.objects.create(owner=alice, status=JobStatus.QUEUED, retry_of=failed, parameters={"prompt": "x"})
-        Job.objects.create(owner=alice, status=JobStatus.CANCELLED, parameters={"prompt": "stop"})
+        # A lone surrogate in JSON: SQLite keeps the escape, PostgreSQL's jsonb refuses it.
+        Job.objects.create(owner=alice, status=JobStatus.CANCELLED, parameters={"prompt": "stop"},
+                           engine_details={"note": SURROGATE_NOTE})  # fmt: skip
         bobs = finished_job_with_outputs(bob, verdicts=[None], prompt="bob's owl")
 
         persona = Persona.objects.create(owner=alice, name="Mira", loras=[{"name": "ink", "weight": 0.8}], seed=7)

@@ -19,7 +19,7 @@ import pytest
 from seidra.local_postgres import PostgresServer
 from tests.support.asgi_server import DaphneServer
 from tests.support.processes import child_env
-from tests.support.sqlite_install import NUL_BODY, PASSWORD
+from tests.support.sqlite_install import NUL_BODY, PASSWORD, SURROGATE_NOTE
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SKIPPED_TABLES = {"django_session", "sqlite_sequence", "django_migrations"}
@@ -115,9 +115,9 @@ def test_an_sqlite_install_moves_to_postgres_and_works_there(postgres, sqlite_in
     moved = manage("move_to_postgres", "--to", target, env=sqlite_install["env"])  # the configured SQLite file
 
     assert moved.returncode == 0, moved.stderr[-3000:]
-    assert "  jobs.Job: 5 rows\n" in moved.stdout
+    assert "  jobs.Job: 5 rows (1 with NUL or lone surrogates replaced by U+FFFD)\n" in moved.stdout
     assert "  gallery.Media: 3 rows\n" in moved.stdout
-    assert "  notifications.Notification: 2 rows (1 with NUL characters replaced by U+FFFD)\n" in moved.stdout
+    assert "  notifications.Notification: 2 rows (1 with NUL or lone surrogates replaced by U+FFFD)\n" in moved.stdout
     assert "every table's count matches" in moved.stdout
 
     # Every table holds as many rows as in SQLite (sessions aside), with the same ids and links.
@@ -138,6 +138,8 @@ def test_an_sqlite_install_moves_to_postgres_and_works_there(postgres, sqlite_in
     assert loras == [{"name": "ink", "weight": 0.8}]
     body = postgres_rows(target, f"SELECT body FROM notifications_notification WHERE id = {facts['nul_notification']}")
     assert body[0][0] == NUL_BODY.replace("\x00", "\ufffd")
+    notes = [note for (note,) in postgres_rows(target, "SELECT engine_details->>'note' FROM jobs_job")]
+    assert SURROGATE_NOTE.replace("\ud800", "\ufffd") in notes
 
     # The web on the moved database: alice signs in with her password (a new token row: the id
     # sequence was reset past the copied ones) and finds her jobs, files, persona and share link.

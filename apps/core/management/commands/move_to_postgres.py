@@ -66,7 +66,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Copying {source} -> {target}")
 
         def progress(table: move.TableCopy) -> None:
-            note = f" ({table.scrubbed} with NUL characters replaced by U+FFFD)" if table.scrubbed else ""
+            note = f" ({table.scrubbed} with NUL or lone surrogates replaced by U+FFFD)" if table.scrubbed else ""
             self.stdout.write(f"  {table.label}: {table.rows} rows{note}")
 
         report = move.rows_copy(progress)
