@@ -67,13 +67,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every line logged while answering carries the request id (apps/core/request_id.py).
     "apps.core.request_id.request_id_middleware",
-    # Before anything reads the query string, a header or the session cookie (apps/core/request_text.py).
-    "apps.core.request_text.request_text_middleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Permissions-Policy; outside WhiteNoise, so static files get them too.
     "apps.core.security_headers.security_headers_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session, the login and every view read the query string, a header or a cookie;
+    # after the security headers, so its 400 page carries them (apps/core/request_text.py).
+    "apps.core.request_text.request_text_middleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

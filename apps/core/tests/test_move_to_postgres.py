@@ -191,3 +191,16 @@ def test_an_unreachable_target_or_a_missing_source_is_one_line_and_a_failure(tmp
         assert done.returncode != 0
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], done.stderr
+
+
+def test_an_sqlite_file_not_fully_migrated_is_refused(postgres, tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}"}
+    assert manage("migrate", "accounts", "--noinput", env=env).returncode == 0  # the other apps not yet
+    target = database_create(postgres, "from_old")
+
+    done = manage("move_to_postgres", "--to", target, env=env)
+
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is not fully migrated" in lines[0] and "manage.py migrate" in lines[0]
+    assert postgres_rows(target, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'")[0][0] == 0

@@ -56,6 +56,7 @@ def assert_page_refusal(response, field: str) -> None:
     assert response.status_code == 400, response.content[:300]
     page = response.content.decode()
     assert PAGE_HEADING in page and f"{field}: {NUL_MESSAGE}" in page
+    assert "Content-Security-Policy" in response.headers  # answered inside the security headers
 
 
 # --- query parameters: API lists and their filters ---------------------------------------------
