@@ -27,10 +27,13 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+import environ
 from django.apps import apps
 from django.conf import settings
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.db.utils import DatabaseError, OperationalError
 
 from .text import text_scrub
 
@@ -71,8 +74,6 @@ def _configured(config: dict) -> dict:
 
 def databases_register(*, source_path: Path, target_url: str) -> None:
     """Name the SQLite file and the PostgreSQL database as two more connections of this process."""
-    import environ
-
     try:
         import psycopg  # noqa: F401 - only to say clearly that the driver is missing
     except ImportError:
@@ -92,8 +93,6 @@ def target_describe() -> str:
 
 
 def target_connect() -> None:
-    from django.db.utils import OperationalError
-
     try:
         connections[TARGET].ensure_connection()
     except OperationalError as error:
@@ -102,8 +101,6 @@ def target_connect() -> None:
 
 
 def source_unapplied_migrations() -> list[str]:
-    from django.db.migrations.executor import MigrationExecutor
-
     executor = MigrationExecutor(connections[SOURCE])
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
@@ -186,16 +183,24 @@ def _sequences_reset(tables: list[type[models.Model]]) -> None:
 
 
 def rows_copy(progress: Callable[[TableCopy], None]) -> MoveReport:
+    """Copy every table in one transaction: a failure leaves the target's tables empty, ready for another try."""
     report = MoveReport()
     tables = copied_models()
-    with transaction.atomic(using=TARGET):
-        for label in REPLACED:  # permissions first: they point at the content types
-            apps.get_model(label)._base_manager.using(TARGET).all().delete()
-        for model in tables:
-            copy = _table_copy(model)
-            report.tables.append(copy)
-            progress(copy)
-        _sequences_reset(tables)
+    current = "content types"
+    try:
+        with transaction.atomic(using=TARGET):
+            for label in REPLACED:  # permissions first: they point at the content types
+                apps.get_model(label)._base_manager.using(TARGET).all().delete()
+            for model in tables:
+                current = model._meta.label
+                copy = _table_copy(model)
+                report.tables.append(copy)
+                progress(copy)
+            current = "the id sequences"
+            _sequences_reset(tables)
+    except DatabaseError as error:  # at commit too: a foreign key pointing at a missing row
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise MoveError(f"The copy failed at {current} and was rolled back: {reason}") from None
     return report
 
 
