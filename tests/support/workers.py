@@ -68,8 +68,8 @@ class WorkerProcess:
             DATABASE_URL=database_url_for_test_db(),
             REDIS_URL=redis_url,
             SEIDRA_MODELS_DIR=str(models_dir),
-            # extra_env may replace the media folder (a worker host of tests/scaleout/ has its own).
-            **{"SEIDRA_MEDIA_ROOT": str(settings.MEDIA_ROOT), **{key: str(v) for key, v in (extra_env or {}).items()}},
+            SEIDRA_MEDIA_ROOT=str(settings.MEDIA_ROOT),
+            **{key: str(value) for key, value in (extra_env or {}).items()},
         )
         self.process: subprocess.Popen | None = None
 

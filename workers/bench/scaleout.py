@@ -13,6 +13,7 @@ last one SUCCEEDED. Meanwhile one client loops over `GET /api/jobs` and `GET /ap
 (the owner's redirect to a presigned URL; the bytes are not fetched): their p50/p95 in milliseconds.
 """
 
+import logging
 import os
 import tempfile
 import threading
@@ -67,6 +68,7 @@ class S3:
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
 
     def start(self) -> "S3":
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request would bury the bench's own
         self.server.start()
         self.client().create_bucket(Bucket=self.bucket)
         return self
