@@ -14,6 +14,8 @@ from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import sync_and_async_middleware
 
+from .media_storage import media_storage_origin
+
 # Job previews arrive over the websocket as data: URLs.
 _POLICY = (
     "default-src 'self'",
@@ -55,13 +57,19 @@ PERMISSIONS_POLICY = ", ".join(
 
 def content_security_policy(request: HttpRequest) -> str:
     """The policy for this request: 'self' plus the websocket origin of the host it was addressed to
-    (older browsers do not count ws:/wss: as 'self')."""
+    (older browsers do not count ws:/wss: as 'self'); with media in a bucket, its origin too for images
+    and videos, since the media URLs redirect there (apps.core.media_storage)."""
+    policy = _POLICY
+    bucket = media_storage_origin()
+    if bucket:
+        policy = tuple(f"{item} {bucket}" if item.startswith("img-src ") else item for item in policy)
+        policy += (f"media-src 'self' {bucket}",)
     connect = "connect-src 'self'"
     try:
         connect += f" {'wss' if request.is_secure() else 'ws'}://{request.get_host()}"
     except DisallowedHost:
         pass  # the 400 for a foreign Host header gets the policy without a websocket origin
-    return "; ".join((*_POLICY, connect))
+    return "; ".join((*policy, connect))
 
 
 def _debug_error_page(response: HttpResponse) -> bool:

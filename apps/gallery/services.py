@@ -21,6 +21,7 @@ from apps.core.errors import ParameterError, SeidraError
 from .models import Media, MediaKind
 from .png_metadata import png_with_parameters
 from .selectors import media_ids_bounded, media_storage_used
+from .sharing import shared_copy_name
 from .thumbnails import thumbnail_names, thumbnails_make
 
 logger = logging.getLogger(__name__)
@@ -147,9 +148,10 @@ def media_store_audio(*, job, index: int, path: Path, duration: float, parameter
 
 
 def _files_of(media: Media) -> list[str]:
-    """Every stored file of a media item: the original, a video's WebM and poster, and the thumbnails."""
+    """Every stored file of a media item: the original, a video's WebM and poster, the thumbnails, and
+    the copy a share link sends from a bucket."""
     names = [media.file.name, media.webm_file.name, media.poster.name]
-    return [name for name in names if name] + thumbnail_names(media)
+    return [name for name in names if name] + thumbnail_names(media) + [shared_copy_name(media)]
 
 
 def _files_delete_on_commit(names: list[str]) -> None:

@@ -9,6 +9,8 @@
 - SEIDRA_MEDIA_ACCEL: "nginx" answers an empty response with `X-Accel-Redirect` (the prefix plus the
   path under MEDIA_ROOT: an `internal` location of nginx sends the bytes), "sendfile" with `X-Sendfile`
   (the absolute path: Apache mod_xsendfile, lighttpd), "" streams the file from Django.
+- Media in an S3 bucket (apps.core.media_storage) are never sent by the web: the answer is a redirect to
+  a presigned URL of the object (the bucket answers ranges and the download's name and type itself).
 - Who may see the media is decided before (apps.gallery.selectors.media_get_for_viewing, or a share link).
 """
 
@@ -24,6 +26,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from apps.core.errors import SeidraError
+from apps.core.media_storage import media_storage_is_local, presigned_redirect
 
 from .models import Media
 from .thumbnails import thumbnail_get, thumbnail_size_parse
@@ -125,7 +128,10 @@ def stored_file_response(
     request: HttpRequest, *, media: Media, name: str, cache_control: str = PRIVATE_CACHE, download: str = ""
 ) -> HttpResponse:
     """The stored file `name` (the media's original or one of its thumbnails); `download` names the
-    attachment when the browser should save it. SeidraError 404 when the file is missing."""
+    attachment when the browser should save it. SeidraError 404 when the file is missing (local files)."""
+    if not media_storage_is_local():
+        content_type = CONTENT_TYPES.get(PurePosixPath(name).suffix.lower(), "")
+        return presigned_redirect(name, download_name=download, content_type=content_type)
     path = Path(_storage().path(name))
     try:
         etag = _etag(media, name, path)

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from apps.core.errors import SeidraError
+from apps.core.media_storage import media_storage_is_local, presigned_redirect
 
 from .models import Media, MediaKind
 from .selectors import media_get_for_user
@@ -24,6 +25,7 @@ from .sharing import (
     share_link_revoke,
     share_link_url,
     share_links_active,
+    shared_copy_get,
 )
 
 # Checked again on every view, so a revoked link stops working at once; no shared cache keeps it.
@@ -97,6 +99,8 @@ def shared_file(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if media.kind != MediaKind.IMAGE:
             return stored_file_response(request, media=media, name=media.file.name, cache_control=SHARED_CACHE)
+        if not media_storage_is_local():  # the bucket sends the copy without the parameters
+            return presigned_redirect(shared_copy_get(media), content_type="image/png")
         with media.file.open("rb") as original:
             data = png_without_text(original.read())
     except (FileNotFoundError, SeidraError):

@@ -7,7 +7,8 @@ younger than SEIDRA_SHARE_LINK_DAYS (signing's max_age), the row exists, it is b
 it is shown (it is signed with the row's creation time), so the owner can copy the link again later.
 
 What a visitor sees is the image and its prompt: the file they get has its text chunks (all the
-parameters, the job, the persona) taken out.
+parameters, the job, the persona) taken out. Media in a bucket are not sent by the web: the visitor is
+redirected to a copy without the text chunks, stored beside the original on the first visit.
 """
 
 import struct
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.errors import SeidraError
+from apps.core.media_storage import file_exists, file_write_exact
 
 from .models import Media, ModerationState, ShareLink
 
@@ -124,3 +126,19 @@ def png_without_text(data: bytes) -> bytes:
             kept.append(chunk)
         offset = end
     return b"".join(kept)
+
+
+def shared_copy_name(media: Media) -> str:
+    """Where a bucket keeps the shared image without its text chunks: visitors are redirected to that
+    object, never to the original (apps.core.media_storage). Deleted with the media."""
+    return f"shared/{media.owner_id}/{media.pk}.png"
+
+
+def shared_copy_get(media: Media) -> str:
+    """The name of the shared image's text-less copy in the bucket, written on the first visit.
+    FileNotFoundError when the original is missing."""
+    name = shared_copy_name(media)
+    if not file_exists(name):
+        with media.file.open("rb") as original:
+            file_write_exact(name, png_without_text(original.read()))
+    return name

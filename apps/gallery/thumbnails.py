@@ -1,17 +1,16 @@
 """WebP thumbnails of media, at the widths of SEIDRA_THUMBNAIL_SIZES, so the grid never sends full PNGs.
 
 Made once: right after the original is stored (services.media_store_image), or on the first request
-for a media item that has none yet (older media). A thumbnail is written under a temporary name and
-renamed into place, so two requests racing on the same one never leave half a file, and one that
-exists is never made again. Where each one lives is decided by `thumbnail_name` alone.
+for a media item that has none yet (older media). A thumbnail is written whole under its exact name
+(apps.core.media_storage.file_write_exact: on the local disk under a temporary name and renamed into
+place; in a bucket by one PUT), so two requests racing on the same one never leave half a file, and one
+that exists is never made again. Where each one lives is decided by `thumbnail_name` alone.
 
 Images have thumbnails of themselves, videos of their poster frame; audio tracks have none.
 """
 
-import os
-import tempfile
+import io
 from collections.abc import Callable
-from pathlib import Path
 
 from django.conf import settings
 from django.urls import reverse
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from PIL import Image
 
 from apps.core.errors import SeidraError
+from apps.core.media_storage import file_write_exact
 
 from .models import Media, MediaKind
 
@@ -62,16 +62,10 @@ def thumbnail_names(media: Media) -> list[str]:
     return [thumbnail_name(media, size) for size in thumbnail_sizes()]
 
 
-def _write_atomically(path: Path, image: Image.Image) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            image.save(out, format="WEBP", quality=WEBP_QUALITY)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _write(name: str, image: Image.Image) -> None:
+    encoded = io.BytesIO()
+    image.save(encoded, format="WEBP", quality=WEBP_QUALITY)
+    file_write_exact(name, encoded.getvalue())
 
 
 def _image_thumbnails(media: Media, image: Image.Image | None, *, source_name: str = "") -> None:
@@ -89,7 +83,7 @@ def _image_thumbnails(media: Media, image: Image.Image | None, *, source_name: s
         width = min(size, source.width)
         height = max(1, round(source.height * width / source.width))
         resized = source if width == source.width else source.resize((width, height), Image.Resampling.LANCZOS)
-        _write_atomically(Path(media.file.storage.path(thumbnail_name(media, size))), resized)
+        _write(thumbnail_name(media, size), resized)
 
 
 def _video_thumbnails(media: Media, poster: Image.Image | None) -> None:

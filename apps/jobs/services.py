@@ -6,7 +6,6 @@ once and store its outputs once.
 """
 
 import logging
-import shutil
 
 from django.conf import settings
 from django.db import transaction
@@ -30,7 +29,7 @@ from .events import EVENT_FINISHED, EVENT_QUEUED, EVENT_STARTED, job_event_send,
 from .models import Job, JobKind, JobStatus, RetrySeed
 from .parameters import job_parameters_clean
 from .selectors import job_queue_places, job_seed_used
-from .video_inputs import video_inputs_complete, video_inputs_delete, video_inputs_dir
+from .video_inputs import video_inputs_complete, video_inputs_copy, video_inputs_delete
 
 logger = logging.getLogger(__name__)
 
@@ -198,8 +197,8 @@ def _video_inputs_copy(job: Job, retried: Job) -> None:
     """The retry gets its own copy of the inputs: deleting either job then leaves the other's in place.
     A failed copy leaves no half directory, and the row goes with the transaction."""
     try:
-        shutil.copytree(video_inputs_dir(job.id), video_inputs_dir(retried.id))
-    except OSError:
+        video_inputs_copy(job.id, retried.id, job.parameters)
+    except BaseException:  # a disk or a bucket failing halfway
         video_inputs_delete(retried.id)
         raise
 

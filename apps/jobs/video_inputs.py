@@ -1,43 +1,82 @@
-"""Where a video job's inputs wait for the worker: the one path rule, shared by the web process that
+"""Where a video job's inputs wait for the worker: the one name rule, shared by the web process that
 stores them at submit (apps/jobs/video_submit.py) and the worker that reads them (workers/video/).
 
-`MEDIA_ROOT/job-inputs/<job id>/`: `character.png` (the checked character image, converted to RGB
-PNG; absent when the portrait is to be generated) and `audio.<wav|mp3|ogg>` (the upload as sent,
-named by the format its content was recognised as). Kept until the job is deleted, so a retry finds
-them; the outputs themselves go to the gallery.
+They are media-storage files (apps.core.media_storage: MEDIA_ROOT on the local disk, or the bucket,
+so a worker on another host finds them) named `job-inputs/<job id>/`: `character.png` (the checked
+character image, converted to RGB PNG; absent when the portrait is to be generated) and
+`audio.<wav|mp3|ogg>` (the upload as sent, named by the format its content was recognised as). Kept
+until the job is deleted, so a retry finds them; the worker copies them into its scratch folder; the
+outputs themselves go to the gallery.
 """
 
-import shutil
 from pathlib import Path
 
 from django.conf import settings
 
 from apps.catalog.video_request import CHARACTER_GENERATED
+from apps.core.media_storage import file_copy_exact, file_exists, file_write_exact, files_delete_under
 
 CHARACTER_NAME = "character.png"
 AUDIO_STEM = "audio"
 
 
+def video_inputs_folder(job_id) -> str:
+    return f"job-inputs/{job_id}"
+
+
+def video_character_name(job_id) -> str:
+    return f"{video_inputs_folder(job_id)}/{CHARACTER_NAME}"
+
+
+def video_audio_name(job_id, audio_format: str) -> str:
+    return f"{video_inputs_folder(job_id)}/{AUDIO_STEM}.{audio_format}"
+
+
+# Local storage only (tests look at the files): where the names above lie under MEDIA_ROOT.
 def video_inputs_dir(job_id) -> Path:
-    return Path(settings.MEDIA_ROOT) / "job-inputs" / str(job_id)
+    return Path(settings.MEDIA_ROOT) / video_inputs_folder(job_id)
 
 
 def video_character_path(job_id) -> Path:
-    return video_inputs_dir(job_id) / CHARACTER_NAME
+    return Path(settings.MEDIA_ROOT) / video_character_name(job_id)
 
 
 def video_audio_path(job_id, audio_format: str) -> Path:
-    return video_inputs_dir(job_id) / f"{AUDIO_STEM}.{audio_format}"
+    return Path(settings.MEDIA_ROOT) / video_audio_name(job_id, audio_format)
+
+
+def video_inputs_store(job_id, *, character_png: bytes | None, audio, audio_format: str) -> None:
+    """Store a new job's inputs: the checked character image (None: a portrait is generated) and the
+    audio track (a readable binary stream)."""
+    if character_png is not None:
+        file_write_exact(video_character_name(job_id), character_png)
+    file_write_exact(video_audio_name(job_id, audio_format), audio)
+
+
+def video_inputs_copy(source_job_id, target_job_id, parameters: dict) -> None:
+    """A retry's own copy of the inputs the job's parameters name (FileNotFoundError when one is gone)."""
+    names = [_audio_name(parameters)]
+    if not _generated(parameters):
+        names.append(CHARACTER_NAME)
+    for name in names:
+        file_copy_exact(f"{video_inputs_folder(source_job_id)}/{name}", f"{video_inputs_folder(target_job_id)}/{name}")
 
 
 def video_inputs_delete(job_id) -> None:
-    shutil.rmtree(video_inputs_dir(job_id), ignore_errors=True)
+    files_delete_under(video_inputs_folder(job_id))
+
+
+def _audio_name(parameters: dict) -> str:
+    return f"{AUDIO_STEM}.{(parameters.get('audio') or {}).get('format')}"
+
+
+def _generated(parameters: dict) -> bool:
+    return (parameters.get("character") or {}).get("source") == CHARACTER_GENERATED
 
 
 def video_inputs_complete(job_id, parameters: dict) -> bool:
     """Whether the inputs a video job's parameters name are all in place (a retry needs them)."""
     audio_format = (parameters.get("audio") or {}).get("format")
-    if not audio_format or not video_audio_path(job_id, audio_format).is_file():
+    if not audio_format or not file_exists(video_audio_name(job_id, audio_format)):
         return False
-    generated = (parameters.get("character") or {}).get("source") == CHARACTER_GENERATED
-    return generated or video_character_path(job_id).is_file()
+    return _generated(parameters) or file_exists(video_character_name(job_id))

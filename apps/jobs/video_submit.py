@@ -59,7 +59,7 @@ from apps.personas.selectors import persona_get_for_user
 from .models import Job, JobKind
 from .parameters import job_parameters_clean
 from .services import job_enqueue, job_queue_limit_check, job_submitted_on_commit
-from .video_inputs import video_audio_path, video_character_path, video_inputs_delete, video_inputs_dir
+from .video_inputs import video_inputs_delete, video_inputs_store
 
 # The fields that name where the character image comes from: at most one per request.
 CHARACTER_FIELDS = ("reference_image", "reference_image_url", "reference_media_id", "persona")
@@ -357,13 +357,10 @@ def _checked(owner: User, data: Mapping, audio, reference_image, scratch: Path, 
 
 
 def _inputs_store(job: Job, checked: _Checked) -> None:
-    video_inputs_dir(job.id).mkdir(parents=True, exist_ok=False)
-    if checked.character_png is not None:
-        video_character_path(job.id).write_bytes(checked.character_png)
-    target = video_audio_path(job.id, checked.request.audio["format"])
-    with checked.audio_path.open("rb") as source, target.open("wb") as copy:
-        while chunk := source.read(CHUNK):
-            copy.write(chunk)
+    with checked.audio_path.open("rb") as audio:
+        video_inputs_store(
+            job.id, character_png=checked.character_png, audio=audio, audio_format=checked.request.audio["format"]
+        )
 
 
 def video_job_create(

@@ -1,6 +1,8 @@
 """Persona pages: the list (cards), create (also from a gallery image), edit, duplicate, delete
-with a confirmation, and the reference image, served to its owner only. Another user's persona is
-a 404 on every one of them."""
+with a confirmation, and the reference image, served to its owner only (from a bucket: a redirect to a
+presigned URL, apps.core.media_storage). Another user's persona is a 404 on every one of them."""
+
+import mimetypes
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.catalog.selectors import lora_list, model_list
 from apps.core.errors import ParameterError, SeidraError
+from apps.core.media_storage import media_storage_is_local, presigned_redirect
 from apps.gallery.selectors import media_get_for_user
 
 from .forms import PersonaForm
@@ -126,6 +129,9 @@ def persona_reference(request: HttpRequest, persona_id) -> HttpResponse:
     persona = _persona_or_404(request, persona_id)
     if not persona.reference_image:
         raise Http404(_("This persona has no reference image."))
+    if not media_storage_is_local():  # a bucket sends the bytes itself, never through the web
+        content_type = mimetypes.guess_type(persona.reference_image.name)[0] or ""
+        return presigned_redirect(persona.reference_image.name, content_type=content_type)
     try:
         handle = persona.reference_image.open("rb")
     except FileNotFoundError as error:

@@ -63,14 +63,15 @@ class WorkerProcess:
         self.name = name
         self.queue = queue
         self.log = Path(tempfile.mkstemp(prefix=f"seidra-test-worker-{name}-", suffix=".log")[1])
-        self.env = child_env(
-            DJANGO_SETTINGS_MODULE="seidra.settings.test",
-            DATABASE_URL=database_url_for_test_db(),
-            REDIS_URL=redis_url,
-            SEIDRA_MODELS_DIR=str(models_dir),
-            SEIDRA_MEDIA_ROOT=str(settings.MEDIA_ROOT),
-            **{key: str(value) for key, value in (extra_env or {}).items()},
-        )
+        defaults = {
+            "DJANGO_SETTINGS_MODULE": "seidra.settings.test",
+            "DATABASE_URL": database_url_for_test_db(),
+            "REDIS_URL": redis_url,
+            "SEIDRA_MODELS_DIR": str(models_dir),
+            "SEIDRA_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        }
+        # extra_env wins: a worker "on another host" has its own media and models folders.
+        self.env = child_env(**{**defaults, **{key: str(value) for key, value in (extra_env or {}).items()}})
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "WorkerProcess":

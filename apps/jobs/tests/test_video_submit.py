@@ -283,10 +283,17 @@ def test_a_full_queue_refuses_before_reading_anything(alice, media_root, setting
 
 @pytest.mark.django_db(transaction=True)
 def test_when_storing_the_inputs_fails_neither_the_row_nor_a_file_stays(alice, media_root, monkeypatch):
-    import apps.jobs.video_submit as video_submit
+    import apps.jobs.video_inputs as video_inputs
 
-    # The character is written, then the audio's folder is missing: the disk failing halfway.
-    monkeypatch.setattr(video_submit, "video_audio_path", lambda job_id, fmt: media_root / "gone" / f"audio.{fmt}")
+    # The character is written, then writing the audio fails: the disk failing halfway.
+    write = video_inputs.file_write_exact
+
+    def failing_on_audio(name, content):
+        if "/audio." in name:
+            raise FileNotFoundError(name)
+        write(name, content)
+
+    monkeypatch.setattr(video_inputs, "file_write_exact", failing_on_audio)
 
     with pytest.raises(FileNotFoundError):
         submit(alice, reference_image=upload("a.png", png_bytes()))
