@@ -16,10 +16,12 @@ from django.conf import settings
 from PIL import Image
 
 from apps.accounts.services import access_token_create
-from apps.gallery.models import Media
+from apps.gallery.models import Media, MediaKind
 from apps.gallery.thumbnails import thumbnail_names
 from apps.jobs.models import Job, JobStatus
+from apps.jobs.video_inputs import video_audio_name, video_character_name
 from tests.support.asgi_server import DaphneServer
+from tests.support.video_inputs import astronaut_png, speech_wav
 from tests.support.workers import WorkerProcess
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -35,6 +37,7 @@ QUICK_BEATS = {
     "SEIDRA_RECONCILE_INTERVAL": "1",
 }
 HOSTS = ("host-a", "host-b")
+VIDEO_SECONDS = 2.0
 
 pytestmark = [
     pytest.mark.skipif(
@@ -102,6 +105,19 @@ class ApiUser:
     def get(self, path: str) -> requests.Response:
         return requests.get(self.url + path, headers=self.headers, allow_redirects=False, timeout=30)
 
+    def video_submit(self, *, character: Path, audio: Path) -> str:
+        """A talking-character video, uploaded as multipart to the web host (its inputs go to the bucket)."""
+        with character.open("rb") as image, audio.open("rb") as track:
+            response = requests.post(
+                f"{self.url}/api/generation/video",
+                data={"prompt": "a friendly hello", "duration": str(VIDEO_SECONDS)},
+                files={"reference_image": image, "audio": track},
+                headers=self.headers,
+                timeout=60,
+            )
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
     def submit(self, **parameters) -> str:
         response = requests.post(
             f"{self.url}/api/generation/image", json={**LONG, **parameters}, headers=self.headers, timeout=30
@@ -144,14 +160,25 @@ def png_through_the_web(owner: ApiUser, media_id: str) -> Image.Image:
     return image
 
 
+def stored_names(item: Media) -> set[str]:
+    """Every object a media item should have in the bucket: its files and, but for audio, its thumbnails."""
+    names = {field.name for field in (item.file, item.poster, item.webm_file) if field.name}
+    return names if item.kind == MediaKind.AUDIO else names | set(thumbnail_names(item))
+
+
 def test_jobs_of_two_users_run_on_two_worker_hosts_sharing_only_postgres_redis_and_s3(
-    two_hosts, user_factory, s3_server, s3_bucket
+    two_hosts, user_factory, s3_server, s3_bucket, tmp_path
 ):
     url, workers, hosts = two_hosts
     alice, bob = ApiUser(url, user_factory("alice")), ApiUser(url, user_factory("bob"))
 
-    # 1. One job each: both workers take one at once, and each job row names the worker that ran it.
+    # 1. One image job each: both workers take one at once, and each job row names the worker that ran it. Bob's
+    # video job waits behind them; its inputs, uploaded to the web host, reach a worker through the bucket.
     first = [alice.submit(prompt="a red fox", seed=1), bob.submit(prompt="a blue bird", seed=2)]
+    video = bob.video_submit(
+        character=astronaut_png(tmp_path / "astronaut.png"),
+        audio=speech_wav(tmp_path / "speech.wav", seconds=VIDEO_SECONDS),
+    )
     running = wait_for(
         lambda: {job.worker_name for job in rows(first) if job.status == JobStatus.RUNNING} == set(HOSTS),
         what="both jobs running, one on each worker",
@@ -159,7 +186,9 @@ def test_jobs_of_two_users_run_on_two_worker_hosts_sharing_only_postgres_redis_a
     )
     assert running
     wait_for(
-        lambda: all(job.status == JobStatus.SUCCEEDED for job in rows(first)), what="both jobs done", workers=workers
+        lambda: all(job.status == JobStatus.SUCCEEDED for job in rows([*first, video])),
+        what="the three jobs done",
+        workers=workers,
     )
     assert {job.worker_name for job in rows(first)} == set(HOSTS)
 
@@ -183,6 +212,11 @@ def test_jobs_of_two_users_run_on_two_worker_hosts_sharing_only_postgres_redis_a
             assert png_through_the_web(owner, output["id"]).size == (SIDE, SIDE)
             assert other.get(f"/api/media/{output['id']}/file").status_code == 404
         assert other.get(f"/api/jobs/{job_id}").status_code == 404
+    [clip] = [output for output in bob.get(f"/api/jobs/{video}").json()["outputs"] if output["kind"] == "video"]
+    answer = bob.get(f"/api/media/{clip['id']}/file")
+    assert answer.status_code == 302
+    assert requests.get(answer.headers["Location"], timeout=30).headers["Content-Type"] == "video/mp4"
+    assert alice.get(f"/api/media/{clip['id']}/file").status_code == 404
 
     # 4. Nothing stored twice: one row per (job, index), and the bucket holds exactly the rows' files and
     # thumbnails (none left behind by the killed worker); no host kept an output on its own disk.
@@ -190,7 +224,11 @@ def test_jobs_of_two_users_run_on_two_worker_hosts_sharing_only_postgres_redis_a
     assert sorted((str(item.job_id), item.index) for item in media) == sorted(
         (job_id, index) for job_id in owners for index in range(LONG["batch_size"])
     )
-    expected = {item.file.name for item in media} | {name for item in media for name in thumbnail_names(item)}
+    media += list(Media.objects.filter(job=video))
+    assert sorted(item.kind for item in media if str(item.job_id) == video) == [MediaKind.AUDIO, MediaKind.VIDEO]
+    # The video job's inputs stay in the bucket until the job is deleted (a retry needs them).
+    expected = {video_character_name(video), video_audio_name(video, "wav")}
+    expected |= {name for item in media for name in stored_names(item)}
     assert s3_server.keys(s3_bucket) == sorted(expected)
     for name, host in hosts.items():
         assert host.stored_files() == [], f"{name} kept files on its own disk"
