@@ -70,8 +70,12 @@ def media_storage_origin() -> str:
     and videos from there (the Content-Security-Policy), since the browser follows the redirects."""
     if media_storage_is_local():
         return ""
-    parts = urlsplit(media_storage().url("origin"))
-    return f"{parts.scheme}://{parts.netloc}"
+    storage = media_storage()
+    origin = getattr(storage, "seidra_origin", None)
+    if origin is None:  # once per storage instance: signing a URL on every response costs a little
+        parts = urlsplit(storage.url("origin"))
+        origin = storage.seidra_origin = f"{parts.scheme}://{parts.netloc}"
+    return origin
 
 
 def file_write_exact(name: str, content: bytes | BinaryIO) -> None:
