@@ -39,6 +39,7 @@ BENCH_USER = "bench"
 DATABASE = "seidra_bench"
 S3_KEYS = {"access": "seidra-bench-access", "secret": "seidra-bench-secret-key", "region": "us-east-1"}
 CLIENT_PAUSE_SECONDS = 0.05
+TORCH_THREADS_PER_WORKER = 1
 WORKER_START_SECONDS = 600
 JOBS_SECONDS = 900
 
@@ -56,10 +57,6 @@ def _milliseconds(values: list[float]) -> dict:
         "p95": round(_percentile(values, 0.95) * 1000, 1),
         "n": len(values),
     }
-
-
-def threads_per_worker(count: int) -> int:
-    return max(1, (os.cpu_count() or 1) // count)
 
 
 class S3:
@@ -120,9 +117,10 @@ class Stack(ScratchStack):
         import redis
 
         names = [f"{prefix}-{number}" for number in range(1, count + 1)]
-        # Each worker gets its share of the cores (torch takes them all by default), as each gets its own GPU
-        # on GPU hosts: the figures then show what adding workers gains, not what oversubscription costs.
-        self.overrides["OMP_NUM_THREADS"] = str(threads_per_worker(count))
+        # One torch thread per worker, whatever the count, as each has one GPU of its own on GPU hosts: the runs
+        # then differ by the number of workers only. (torch takes every core by default; on tiny jobs two
+        # threads are slower than one, which made one worker look worse than it is.)
+        self.overrides["OMP_NUM_THREADS"] = str(TORCH_THREADS_PER_WORKER)
         try:
             self.workers = [self.spawn("manage.py", "rqworker", "gpu", "--name", name) for name in names]
         finally:
@@ -230,7 +228,6 @@ def _measure(stack: Stack, client: ApiClient, token: str, count: int, seed: int)
         stack.workers_stop()
     return {
         "workers": count,
-        "torch_threads_per_worker": threads_per_worker(count),
         "jobs": JOBS,
         "seconds": round(elapsed, 2),
         "jobs_per_minute": round(JOBS * 60 / elapsed, 1),
@@ -258,7 +255,13 @@ def run() -> dict:
     for figures in runs:
         figures["speed_up_over_one_worker"] = round(figures["jobs_per_minute"] / single, 2)
     return {
-        "parameters": {"side": SIDE, "steps": STEPS, "jobs_per_run": JOBS, "worker_counts": list(WORKER_COUNTS)},
+        "parameters": {
+            "side": SIDE,
+            "steps": STEPS,
+            "jobs_per_run": JOBS,
+            "worker_counts": list(WORKER_COUNTS),
+            "torch_threads_per_worker": TORCH_THREADS_PER_WORKER,
+        },
         "runs": runs,
         "bucket_objects_after": objects,
         "cpu_count": os.cpu_count(),
@@ -266,9 +269,10 @@ def run() -> dict:
             "PostgreSQL: a throw-away server (seidra/local_postgres.py, fsync off); S3: moto's ThreadedMotoServer "
             "over HTTP on loopback (test equipment standing in for MinIO or AWS S3: the same signed boto3 "
             "requests, data in memory, no disk or network latency).",
-            "Every process shares this machine's CPU cores: each worker runs torch on its share of them "
-            "(OMP_NUM_THREADS = cores / workers, at least 1), so on a CPU-only box jobs per minute stop growing "
-            "at the core count and the workers compete with the web; on GPU hosts each worker has its own GPU.",
+            f"Every process shares this machine's {os.cpu_count()} CPU cores; each worker runs torch on "
+            f"{TORCH_THREADS_PER_WORKER} thread (OMP_NUM_THREADS), so on a CPU-only box jobs per minute stop "
+            "growing at the core count and the workers compete with the web; on GPU hosts each worker has its "
+            "own GPU.",
             "Jobs are timed from the first submit to the last SUCCEEDED seen through GET /api/jobs (polled "
             "every 0.5 s); each worker ran a warm-up job first (model loaded).",
             f"The web probe is one client pausing {CLIENT_PAUSE_SECONDS} s between pairs of requests.",
