@@ -32,7 +32,7 @@ from seidra.local_redis import free_port
 from .scratch import ScratchStack
 
 WORKER_COUNTS = (1, 2, 4)
-JOBS = 16
+JOBS = 40
 SIDE = 64
 STEPS = 2
 BENCH_USER = "bench"
