@@ -347,6 +347,21 @@ def test_systemd_worker_unit_listens_on_the_gpu_queue():
     assert directives["ExecStart"][0].endswith("manage.py rqworker gpu")
 
 
+def test_each_gpu_worker_instance_gets_its_own_gpu_and_metrics_port():
+    # seidra-worker@0, @1... on a multi-GPU host: %i is the instance name, as systemd expands it.
+    template = unit_directives(SYSTEMD_DIR / "seidra-worker@.service")["Environment"]
+    instances = {gpu: [value.replace("%i", str(gpu)) for value in template] for gpu in range(10)}
+    assert all(f"CUDA_VISIBLE_DEVICES={gpu}" in values for gpu, values in instances.items())
+    ports = {
+        int(value.partition("=")[2])
+        for values in instances.values()
+        for value in values
+        if value.startswith("SEIDRA_WORKER_METRICS_PORT=")
+    }
+    assert len(ports) == 10 and 9108 in ports  # one each; @0 keeps the default the scrape config names
+    assert all(1024 < port < 65536 for port in ports)
+
+
 def test_the_comfyui_worker_is_optional_needs_no_gpu_and_listens_on_the_comfyui_queue(compose):
     worker = compose["services"]["comfyui-worker"]
     assert worker["profiles"] == ["comfyui"]  # only with `--profile comfyui`

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-SECTIONS = ("engine", "jobs", "gallery", "web", "comfyui", "video", "gpu")
+SECTIONS = ("engine", "jobs", "gallery", "web", "comfyui", "video", "scaleout", "gpu")
 
 
 class Command(BaseCommand):
@@ -22,7 +22,9 @@ class Command(BaseCommand):
         "errors, p50/p95 for pages, API and logins), a tiny ComfyUI job sent straight to a real ComfyUI server and "
         "through SEIDRA (seconds and their ratio; needs SEIDRA_TEST_COMFYUI_DIR), the local talking-video engine "
         "(CPU seconds per second of video at 256 and 512, on the astronaut portrait and a 10 s track), SEIDRA's "
-        "overhead around the SadTalker service run with its test command (a ratio to the service's own time) and, "
+        "overhead around the SadTalker service run with its test command (a ratio to the service's own time), "
+        "jobs per minute through 1, 2 and 4 GPU workers on a private PostgreSQL and S3 server with the web's p95 "
+        "for GET /api/jobs and a media redirect while they run (scale-out, a few minutes) and, "
         "on a CUDA GPU, a full-size SDXL UNet at 1024x1024 "
         "(eager SDPA, xFormers if installed, torch.compile)."
     )
@@ -82,6 +84,11 @@ class Command(BaseCommand):
             report["video"] = {"local_motion": video_local.run()}
             self.stderr.write("Benchmarking SEIDRA's overhead around the SadTalker service (its test command)...")
             report["video"]["sadtalker"] = video_sadtalker.run()
+        if "scaleout" in sections:
+            from workers.bench import scaleout
+
+            self.stderr.write("Benchmarking 1, 2 and 4 workers on PostgreSQL + S3 (private servers, scratch data)...")
+            report["scaleout"] = scaleout.run()
         if "gpu" in sections:
             from workers.bench import unet_full_size
 
