@@ -6,9 +6,9 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
-from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -17,6 +17,7 @@ from PIL import Image
 
 from apps.accounts.models import User
 from apps.core.errors import ParameterError, SeidraError
+from apps.core.media_storage import file_write_exact
 
 from .models import Media, MediaKind
 from .png_metadata import png_with_parameters
@@ -78,7 +79,7 @@ def media_store_image(
     )  # fmt: skip
     _nsfw_apply(media, nsfw)
     data = png_with_parameters(image, parameters)
-    media.file.save(f"{job.id}-{index}.png", ContentFile(data), save=False)
+    _file_store_exact(media, "file", f"{job.id}-{index}.png", data)
     media.file_size = len(data)
     media.save()
     try:
@@ -88,10 +89,19 @@ def media_store_image(
     return media
 
 
+def _file_store_exact(media: Media, field_name: str, filename: str, content: bytes | BinaryIO) -> None:
+    """Store one file of the media under the name its path rule gives (job id and index), replacing a
+    file an earlier attempt left when its worker died before the row was committed: the retry reuses
+    the name, so the storage never keeps a second copy of an output (Storage.save would pick a new one)."""
+    name = Media._meta.get_field(field_name).generate_filename(media, filename)
+    file_write_exact(name, content)
+    setattr(media, field_name, name)
+
+
 def _save_file(media: Media, field_name: str, name: str, path: Path) -> int:
     """Copy a worker's file into the media's storage under `name`; returns its size in bytes."""
     with path.open("rb") as source:
-        getattr(media, field_name).save(name, File(source), save=False)
+        _file_store_exact(media, field_name, name, source)
     return path.stat().st_size
 
 
@@ -122,7 +132,7 @@ def media_store_video(
         size += _save_file(media, "webm_file", f"{job.id}-{index}.webm", webm)
     buffer = io.BytesIO()
     poster.convert("RGB").save(buffer, format="JPEG", quality=90)
-    media.poster.save(f"{job.id}-{index}-poster.jpg", ContentFile(buffer.getvalue()), save=False)
+    _file_store_exact(media, "poster", f"{job.id}-{index}-poster.jpg", buffer.getvalue())
     media.file_size = size + len(buffer.getvalue())
     media.save()
     try:
