@@ -65,12 +65,20 @@ def catalog_sync_from_disk() -> SyncReport:
     found, notes = disk_scan()
     catalog = catalog_load()
     report = SyncReport(notes=notes)
-    _models_sync([f for f in found if f.kind != "lora"], catalog, report)
-    _loras_sync([f for f in found if f.kind == "lora"], catalog, report)
+    # With several hosts the catalog is shared and the models live on the worker hosts: a host that
+    # holds none (a web host) says nothing about which exist, so its sync never empties the catalog.
+    prune = bool(found)
+    if not prune:
+        report.notes.append(
+            _("No model or LoRA files on this host (SEIDRA_MODELS_DIR): the catalog is kept as it is; "
+              "sync on a host that holds the models.")
+        )  # fmt: skip
+    _models_sync([f for f in found if f.kind != "lora"], catalog, report, prune=prune)
+    _loras_sync([f for f in found if f.kind == "lora"], catalog, report, prune=prune)
     return report
 
 
-def _models_sync(found: list[FoundFile], catalog: Catalog, report: SyncReport) -> None:
+def _models_sync(found: list[FoundFile], catalog: Catalog, report: SyncReport, *, prune: bool) -> None:
     rows = {row.name: row for row in InstalledModel.objects.select_for_update()}
     seen: set[str] = set()
     for item in found:
@@ -100,12 +108,12 @@ def _models_sync(found: list[FoundFile], catalog: Catalog, report: SyncReport) -
         if _update(row, values):
             report.updated.append(f"{item.kind} {item.name}")
     for name, row in rows.items():
-        if name not in seen and row.engine == Engine.LOCAL:  # ComfyUI rows follow their servers
+        if prune and name not in seen and row.engine == Engine.LOCAL:  # ComfyUI rows follow their servers
             row.delete()
             report.removed.append(f"{row.kind} {name}")
 
 
-def _loras_sync(found: list[FoundFile], catalog: Catalog, report: SyncReport) -> None:
+def _loras_sync(found: list[FoundFile], catalog: Catalog, report: SyncReport, *, prune: bool) -> None:
     rows = {row.name: row for row in InstalledLora.objects.select_for_update()}
     seen: set[str] = set()
     for item in found:
@@ -143,7 +151,7 @@ def _loras_sync(found: list[FoundFile], catalog: Catalog, report: SyncReport) ->
         if _update(row, values):
             report.updated.append(f"lora {item.name}")
     for name, row in rows.items():
-        if name not in seen and row.engine == Engine.LOCAL:
+        if prune and name not in seen and row.engine == Engine.LOCAL:
             row.delete()
             report.removed.append(f"lora {name}")
 

@@ -83,6 +83,20 @@ def test_sync_is_idempotent_then_follows_changes_and_removals(models_dir, test_c
         lora_get("seidra-tiny-lora-b")
 
 
+def test_a_host_holding_no_model_files_keeps_the_shared_catalog(models_dir, test_catalog, settings, tmp_path):
+    """Several hosts share one catalog and the models live on the worker hosts: a sync run on the web
+    host, whose models folder is empty, must not wipe the rows the workers use."""
+    _demo_layout(models_dir)
+    catalog_sync_from_disk()
+    settings.SEIDRA_MODELS_DIR = tmp_path / "web-host-models"  # a host without models
+
+    report = catalog_sync_from_disk()
+
+    assert not report.changed
+    assert any("No model or LoRA files on this host" in note for note in report.notes)
+    assert model_get("seidra-tiny-sdxl").is_demo and lora_get("seidra-tiny-lora-b")
+
+
 def test_a_lora_named_like_a_catalog_entry_gets_its_trigger_words_weight_and_licence(models_dir, test_catalog):
     safetensors_write(models_dir / "loras" / "ink-wash.safetensors")
     catalog_sync_from_disk()
