@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 import requests
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from PIL import Image
 
@@ -132,8 +132,6 @@ def test_two_workers_finishing_at_once_store_every_job_once(tiny_model, user_fac
     users = [user_factory("alice"), user_factory("bob")]
     batch = {**QUICK, "batch_size": 2}
     # Queued in one commit, so both workers take one at the same moment and finish about together.
-    from django.db import transaction
-
     with transaction.atomic():
         jobs = [job_create(owner=users[index % 2], parameters={**batch, "seed": index}) for index in range(6)]
     for job in jobs:
