@@ -15,7 +15,7 @@ SYSTEM_PACKAGES := redis-server postgresql gettext chromium chromium-driver shel
 PO_FILES := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: help setup run test test-loaded lint rotate-demo-user token messages clean bench bench-web tiny-model models loadtest web worker observability-up observability-down
+.PHONY: help setup run test test-postgres test-loaded lint rotate-demo-user token messages clean bench bench-web tiny-model models loadtest web worker observability-up observability-down
 
 help: ## List the targets
 	@echo "SEIDRA Ultimate - make targets:"
@@ -57,6 +57,12 @@ test: setup ## Lint, Django checks and the whole pytest suite (browser tests inc
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=seidra.settings.test $(PY) manage.py check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The same pytest run on a throw-away PostgreSQL the session starts (seidra/local_postgres.py), or on
+# DATABASE_URL when it is set; lint and checks are make test's. .ci/run runs it after make test.
+test-postgres: setup ## The pytest suite again on PostgreSQL (SEIDRA_TEST_DATABASE=postgres; PYTEST_ARGS as for make test)
+	@ops/scripts/system-packages.sh --required $(SYSTEM_PACKAGES)
+	SEIDRA_TEST_DATABASE=postgres $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-loaded: setup ## make test while stress-ng loads the cores (LOAD_CPUS=4 hogs): it must pass on a busy machine
 	@ops/scripts/system-packages.sh --required stress-ng

@@ -14,6 +14,10 @@ from django.db import connection
 
 from apps.accounts.services import access_token_create
 from seidra import password_hashing
+from tests.support.asgi_server import database_url_for_test_db
+
+# Only against a hang: a request that waits on a lock is released by the test, never by a clock.
+HANG_GUARD_SECONDS = 120
 
 
 class DatabaseLock:
@@ -46,9 +50,58 @@ def _handles_on(pid: int, path: Path) -> int:
     return count
 
 
+class PostgresTableLock:
+    """An exclusive lock on a table, held by a connection of its own: any request that reads it waits.
+    PostgreSQL waits for a lock without limit (lock_timeout 0), so the request waits until release."""
+
+    def __init__(self, table: str) -> None:
+        import psycopg
+
+        self.table = table
+        self.holder = psycopg.connect(database_url_for_test_db())  # in a transaction until release
+        self.holder.execute(f'LOCK TABLE "{table}" IN ACCESS EXCLUSIVE MODE')
+
+    def waiters(self) -> int:
+        """Connections waiting for this lock (pg_locks shows live state, not the transaction's snapshot)."""
+        query = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass"
+        return self.holder.execute(query, (self.table,)).fetchone()[0]
+
+    def release(self) -> None:
+        if not self.holder.closed:
+            self.holder.commit()
+            self.holder.close()
+
+
+def test_a_request_waiting_on_a_postgres_lock_does_not_hold_up_other_requests(live_url, user_factory):
+    if connection.vendor != "postgresql":
+        pytest.skip("the lock used here is PostgreSQL's (the SQLite test is the one below)")
+    user_factory(username="patient")
+    token = access_token_create(username="patient", hours=1)
+    lock = PostgresTableLock("accounts_user")  # /api/me reads the user of the token
+    try:
+
+        def blocked_request() -> int:
+            request = urllib.request.Request(f"{live_url}/api/me", headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(request, timeout=HANG_GUARD_SECONDS) as response:
+                return response.status
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            waiting = pool.submit(blocked_request)
+            while lock.waiters() == 0:  # the view now waits on the lock
+                assert not waiting.done(), f"the request ended before touching the database: {waiting.result()}"
+                threading.Event().wait(0.05)
+            with urllib.request.urlopen(f"{live_url}/static/css/seidra.css", timeout=HANG_GUARD_SECONDS) as response:
+                assert response.status == 200
+            assert not waiting.done(), "the lock is still held: the first request must still be waiting"
+            lock.release()
+            assert waiting.result() == 200  # released, the waiting request completes normally
+    finally:
+        lock.release()
+
+
 def test_a_request_waiting_on_the_database_does_not_hold_up_other_requests(live_url, asgi_server, user_factory):
     if connection.vendor != "sqlite":
-        pytest.skip("the lock used here is SQLite's")
+        pytest.skip("the lock used here is SQLite's (the PostgreSQL test is the one above)")
     user_factory(username="patient")
     token = access_token_create(username="patient", hours=1)
     # How long the blocked view may wait on the lock before SQLite gives up.

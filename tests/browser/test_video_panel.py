@@ -29,10 +29,12 @@ WATCH = """() => {
   new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
 }"""
 
-# The first <video> under `root` has read its metadata: what it plays, and for how long.
-PLAYABLE = """(selector) => {
+# Once the <video> under `selector` has read its metadata: what it plays, and for how long. Read in the
+# same call as the check: a live update may swap the row for a fresh copy whose video loads again.
+PLAYED_ONCE_PLAYABLE = """(selector) => {
   const video = document.querySelector(selector);
-  return video && video.readyState >= 1 && Number.isFinite(video.duration);
+  if (!video || video.readyState < 1 || !Number.isFinite(video.duration)) return null;
+  return { duration: video.duration, source: video.currentSrc, error: video.error && video.error.code };
 }"""
 # The MP4 alone, in a player of its own: Safari's source, and Chromium's when it has H.264.
 MP4_ALONE = """(url) => new Promise((resolve) => {
@@ -42,10 +44,6 @@ MP4_ALONE = """(url) => new Promise((resolve) => {
   video.onerror = () => resolve({ error: video.error && video.error.code });
   video.src = url;
 })"""
-PLAYED = """(selector) => {
-  const video = document.querySelector(selector);
-  return { duration: video.duration, source: video.currentSrc, error: video.error && video.error.code };
-}"""
 
 
 @pytest.fixture
@@ -55,8 +53,7 @@ def alice(live_url, user_factory):
 
 def assert_plays(page, selector: str) -> str:
     """The video under `selector` loads its metadata and lasts the requested duration; its source."""
-    page.wait_for_function(PLAYABLE, arg=selector, timeout=60_000)
-    played = page.evaluate(PLAYED, selector)
+    played = page.wait_for_function(PLAYED_ONCE_PLAYABLE, arg=selector, timeout=60_000).json_value()
     assert played["error"] is None, played
     assert abs(played["duration"] - SECONDS) <= 0.1, played
     return played["source"]

@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 from django.db import connection
 
@@ -22,8 +23,11 @@ def database_url_for_test_db() -> str:
     if connection.vendor == "sqlite":
         return f"sqlite:///{settings['NAME']}"
     if connection.vendor == "postgresql":
-        host, port = settings.get("HOST") or "127.0.0.1", settings.get("PORT") or 5432
-        return f"postgres://{settings['USER']}:{settings['PASSWORD']}@{host}:{port}/{settings['NAME']}"
+        # As the session's own DATABASE_URL gave them: a user or password may hold "@" or "/", and an
+        # empty host (libpq's default socket) must stay empty rather than become a TCP address.
+        user, password = quote(settings["USER"] or "", safe=""), quote(settings["PASSWORD"] or "", safe="")
+        port = f":{settings['PORT']}" if settings.get("PORT") else ""
+        return f"postgres://{user}:{password}@{settings.get('HOST') or ''}{port}/{settings['NAME']}"
     raise RuntimeError(f"the live server fixture does not support the {connection.vendor} database")
 
 
