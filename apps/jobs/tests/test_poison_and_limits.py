@@ -4,6 +4,7 @@ the hardware (item 9), through the page form and the API as a person and a scrip
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -121,6 +122,14 @@ def test_query_parameters_with_a_nul_are_refused_never_a_500(api, browser):
         assert "Must not contain NUL characters." in response.content.decode()
 
 
+# Only SQLite ever stored such rows (older versions let them in); PostgreSQL refuses them at the
+# INSERT, and manage.py move_to_postgres replaces them on the way (apps/core/tests/test_move_to_postgres.py).
+sqlite_rows_only = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="a lone surrogate or NUL cannot be stored on PostgreSQL: such rows exist only in SQLite installs",
+)
+
+
 def stored_poison_job(owner) -> Job:
     """A job row as an older version stored it: a lone surrogate in the prompt (JSON escapes it on disk)."""
     now = timezone.now()
@@ -131,6 +140,7 @@ def stored_poison_job(owner) -> Job:
     )  # fmt: skip
 
 
+@sqlite_rows_only
 @pytest.mark.django_db
 def test_pages_show_a_stored_bad_row_with_replacement_characters_and_it_can_be_deleted(alice, browser):
     job = stored_poison_job(alice)
@@ -143,6 +153,7 @@ def test_pages_show_a_stored_bad_row_with_replacement_characters_and_it_can_be_d
     assert not Job.objects.filter(pk=job.pk).exists()
 
 
+@sqlite_rows_only
 @pytest.mark.django_db
 def test_the_api_lists_a_stored_bad_row_with_replacement_characters_and_deletes_it(alice, api):
     job = stored_poison_job(alice)
