@@ -25,6 +25,7 @@ import redis
 from django.conf import settings
 
 from .scratch import ScratchStack
+from .stats import percentile
 
 BENCH_USER = "bench"
 WORKER_NAME = "bench-worker"
@@ -36,13 +37,8 @@ TARGET_RATIO = 1.05
 SIDE = 256
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def _stats(values: list[float]) -> dict:
-    return {"p50": round(_percentile(values, 0.5), 4), "p95": round(_percentile(values, 0.95), 4), "n": len(values)}
+    return {"p50": round(percentile(values, 0.5), 4), "p95": round(percentile(values, 0.95), 4), "n": len(values)}
 
 
 class Stack(ScratchStack):

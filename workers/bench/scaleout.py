@@ -30,6 +30,7 @@ from seidra.local_postgres import PostgresServer
 from seidra.local_redis import free_port
 
 from .scratch import ScratchStack
+from .stats import percentile
 
 WORKER_COUNTS = (1, 2, 4)
 JOBS = 40
@@ -44,17 +45,12 @@ WORKER_START_SECONDS = 600
 JOBS_SECONDS = 900
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def _milliseconds(values: list[float]) -> dict:
     if not values:
         return {"n": 0}
     return {
-        "p50": round(_percentile(values, 0.5) * 1000, 1),
-        "p95": round(_percentile(values, 0.95) * 1000, 1),
+        "p50": round(percentile(values, 0.5) * 1000, 1),
+        "p95": round(percentile(values, 0.95) * 1000, 1),
         "n": len(values),
     }
 
