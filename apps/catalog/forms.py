@@ -5,7 +5,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.text import text_problem_find
+from apps.core.text import text_problem_find, text_problem_message
 
 from .catalog_file import REPO_ID_PATTERN
 from .comfyui_workflow import TEMPLATE_FIELDS, workflow_inputs_problems
@@ -159,7 +159,7 @@ class WorkflowTemplateForm(forms.ModelForm):
         for field in ("workflow", "inputs"):
             found = text_problem_find(data.get(field))
             if found:
-                self.add_error(field, _("%(field)s: %(problem)s") % {"field": found[0], "problem": found[1]})
+                self.add_error(field, text_problem_message(*found))
         return bool(self.errors)
 
     def clean(self) -> dict:

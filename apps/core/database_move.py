@@ -67,6 +67,12 @@ class MoveReport:
         return sum(table.rows for table in self.tables)
 
 
+def _first_line(error: Exception) -> str:
+    """The database's message in one line (psycopg's carry a detail and a hint below), or the error's type."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _configured(config: dict) -> dict:
     """A database's settings with Django's defaults filled in, as for one named in DATABASES."""
     return connections.configure_settings({DEFAULT_DB_ALIAS: {}, "new": dict(config)})["new"]
@@ -96,8 +102,7 @@ def target_connect() -> None:
     try:
         connections[TARGET].ensure_connection()
     except OperationalError as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise MoveError(f"Cannot connect to the target database: {reason}") from None
+        raise MoveError(f"Cannot connect to the target database: {_first_line(error)}") from None
 
 
 def source_unapplied_migrations() -> list[str]:
@@ -199,8 +204,7 @@ def rows_copy(progress: Callable[[TableCopy], None]) -> MoveReport:
             current = "the id sequences"
             _sequences_reset(tables)
     except DatabaseError as error:  # at commit too: a foreign key pointing at a missing row
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise MoveError(f"The copy failed at {current} and was rolled back: {reason}") from None
+        raise MoveError(f"The copy failed at {current} and was rolled back: {_first_line(error)}") from None
     return report
 
 

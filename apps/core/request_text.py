@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.translation import gettext as _
 
-from .text import text_problem, text_problem_find
+from .text import text_problem, text_problem_find, text_problem_message
 
 API_PREFIX = "/api/"
 
@@ -67,7 +67,7 @@ def scope_text_problem(scope: dict) -> tuple[str, str] | None:
 
 
 def request_text_refusal(request: HttpRequest, field: str, problem: str) -> HttpResponse:
-    message = _("%(field)s: %(problem)s") % {"field": field, "problem": problem}
+    message = text_problem_message(field, problem)
     if request.path.startswith(API_PREFIX):
         return JsonResponse({"message": message, "errors": {field: [problem]}}, status=400)
     # Rendered without the request: its context processors would read the session this refuses.

@@ -27,6 +27,12 @@ def text_problem(value: str) -> str | None:
     return _("Must be valid Unicode: it holds a lone UTF-16 surrogate (such as \\ud800), which UTF-8 cannot encode.")
 
 
+def text_problem_message(field: str, problem: str) -> str:
+    """One line naming where the text came from and what is wrong with it (an API error, a form error,
+    the staff's message)."""
+    return _("%(field)s: %(problem)s") % {"field": field, "problem": problem}
+
+
 def text_problem_find(data, path: str = "") -> tuple[str, str] | None:
     """(field path, problem) of the first bad string in parsed input (keys included), or None.
     Paths read `prompt`, `loras.0.name`; `non_field_errors` for a bad bare string."""

@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from apps.core.text import text_problem
+from apps.core.text import text_problem, text_problem_message
 from apps.gallery.models import ModerationState
 
 from .models import FlaggedMedia, ModerationAction, PromptBlock
@@ -144,8 +144,7 @@ class FlaggedMediaAdmin(admin.ModelAdmin):
         """A reason no database can store (NUL) is told to the staff member, and nothing is done."""
         problem = text_problem(request.POST.get("reason", ""))
         if problem:
-            self.message_user(request, _("%(field)s: %(problem)s") % {"field": "reason", "problem": problem},
-                              messages.ERROR)  # fmt: skip
+            self.message_user(request, text_problem_message("reason", problem), messages.ERROR)
         return problem is not None
 
     def _done(self, request: HttpRequest, text: str, count: int) -> None:
