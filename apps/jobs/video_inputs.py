@@ -55,28 +55,28 @@ def video_inputs_store(job_id, *, character_png: bytes | None, audio, audio_form
 
 def video_inputs_copy(source_job_id, target_job_id, parameters: dict) -> None:
     """A retry's own copy of the inputs the job's parameters name (FileNotFoundError when one is gone)."""
-    names = [_audio_name(parameters)]
-    if not _generated(parameters):
-        names.append(CHARACTER_NAME)
-    for name in names:
-        file_copy_exact(f"{video_inputs_folder(source_job_id)}/{name}", f"{video_inputs_folder(target_job_id)}/{name}")
+    sources, targets = _input_names(source_job_id, parameters), _input_names(target_job_id, parameters)
+    if sources is None:
+        raise FileNotFoundError(f"video job {source_job_id}: its parameters name no audio format")
+    for source, target in zip(sources, targets, strict=True):
+        file_copy_exact(source, target)
 
 
 def video_inputs_delete(job_id) -> None:
     files_delete_under(video_inputs_folder(job_id))
 
 
-def _audio_name(parameters: dict) -> str:
-    return f"{AUDIO_STEM}.{(parameters.get('audio') or {}).get('format')}"
-
-
-def _generated(parameters: dict) -> bool:
-    return (parameters.get("character") or {}).get("source") == CHARACTER_GENERATED
+def _input_names(job_id, parameters: dict) -> list[str] | None:
+    """The stored inputs a video job's parameters name: its audio track, and its character image
+    unless a portrait is generated; None when the parameters name no audio format."""
+    audio_format = (parameters.get("audio") or {}).get("format")
+    if not audio_format:
+        return None
+    generated = (parameters.get("character") or {}).get("source") == CHARACTER_GENERATED
+    return [video_audio_name(job_id, audio_format)] + ([] if generated else [video_character_name(job_id)])
 
 
 def video_inputs_complete(job_id, parameters: dict) -> bool:
     """Whether the inputs a video job's parameters name are all in place (a retry needs them)."""
-    audio_format = (parameters.get("audio") or {}).get("format")
-    if not audio_format or not file_exists(video_audio_name(job_id, audio_format)):
-        return False
-    return _generated(parameters) or file_exists(video_character_name(job_id))
+    names = _input_names(job_id, parameters)
+    return names is not None and all(file_exists(name) for name in names)
