@@ -14,3 +14,12 @@ def redis_outage(tiny_models_dir, transactional_db, redis_url):
     finally:
         point_settings_at_redis(redis_url)
         lab.stop()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """A video test's own media folder, and the local video engine whatever the environment says
+    (the submit tests read the stored inputs there)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SEIDRA_SADTALKER_URL = ""
+    return settings.MEDIA_ROOT

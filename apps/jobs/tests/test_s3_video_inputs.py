@@ -22,11 +22,8 @@ from .video_support import png_bytes, upload, wav_bytes
 FIELDS = {"prompt": "a calm astronaut says hello", "duration": "3"}
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SEIDRA_SADTALKER_URL = ""  # the local engine, whatever the environment says
-    return settings.MEDIA_ROOT
+# Every test here: its own media folder and the local engine (conftest.media_root).
+pytestmark = pytest.mark.usefixtures("media_root")
 
 
 def submit(owner, *, reference_image=None, **data) -> Job:

@@ -25,11 +25,8 @@ SUBMIT = "/api/generation/video"
 FIELDS = {"prompt": "a calm astronaut says hello", "duration": "3"}
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.SEIDRA_SADTALKER_URL = ""
-    return settings.MEDIA_ROOT
+# Every test here: its own media folder and the local engine (conftest.media_root).
+pytestmark = pytest.mark.usefixtures("media_root")
 
 
 @pytest.fixture
