@@ -13,21 +13,17 @@ last one SUCCEEDED. Meanwhile one client loops over `GET /api/jobs` and `GET /ap
 (the owner's redirect to a presigned URL; the bytes are not fetched): their p50/p95 in milliseconds.
 """
 
-import logging
 import os
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
-import boto3
 import psycopg
 import requests
-from moto.server import ThreadedMotoServer
 
 from seidra.local_postgres import PostgresServer
-from seidra.local_redis import free_port
+from seidra.local_s3 import S3Server
 
 from .scratch import ScratchStack
 from .stats import percentile
@@ -38,7 +34,6 @@ SIDE = 64
 STEPS = 2
 BENCH_USER = "bench"
 DATABASE = "seidra_bench"
-S3_KEYS = {"access": "seidra-bench-access", "secret": "seidra-bench-secret-key", "region": "us-east-1"}
 CLIENT_PAUSE_SECONDS = 0.05
 TORCH_THREADS_PER_WORKER = 1
 WORKER_START_SECONDS = 600
@@ -55,39 +50,6 @@ def _milliseconds(values: list[float]) -> dict:
     }
 
 
-class S3:
-    """moto's S3 server on a free loopback port with one bucket."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.endpoint_url = f"http://127.0.0.1:{self.port}"
-        self.bucket = f"seidra-bench-{uuid.uuid4().hex[:8]}"
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-
-    def start(self) -> "S3":
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request would bury the bench's own
-        self.server.start()
-        self.client().create_bucket(Bucket=self.bucket)
-        return self
-
-    def client(self):
-        return boto3.client(
-            "s3", endpoint_url=self.endpoint_url, region_name=S3_KEYS["region"],
-            aws_access_key_id=S3_KEYS["access"], aws_secret_access_key=S3_KEYS["secret"],
-        )  # fmt: skip
-
-    def object_count(self) -> int:
-        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket)
-        return sum(len(page.get("Contents", [])) for page in pages)
-
-    def env(self) -> dict[str, str]:
-        return {
-            "SEIDRA_STORAGE": "s3", "SEIDRA_S3_ENDPOINT_URL": self.endpoint_url, "SEIDRA_S3_BUCKET": self.bucket,
-            "SEIDRA_S3_REGION": S3_KEYS["region"], "SEIDRA_S3_ACCESS_KEY": S3_KEYS["access"],
-            "SEIDRA_S3_SECRET_KEY": S3_KEYS["secret"],
-        }  # fmt: skip
-
-
 def _database_create(postgres: PostgresServer) -> str:
     with psycopg.connect(postgres.url, autocommit=True) as connection:
         connection.execute(f"CREATE DATABASE {DATABASE}")
@@ -97,12 +59,12 @@ def _database_create(postgres: PostgresServer) -> str:
 class Stack(ScratchStack):
     """PostgreSQL, Redis, S3, the web server and any number of workers, on a scratch directory."""
 
-    def __init__(self, scratch: Path, *, database_url: str, s3: S3) -> None:
+    def __init__(self, scratch: Path, *, database_url: str, storage_env: dict[str, str]) -> None:
         super().__init__(
             scratch,
             overrides={
                 "DATABASE_URL": database_url,
-                **s3.env(),
+                **storage_env,
                 "SEIDRA_MAX_QUEUED_PER_USER": str(JOBS + max(WORKER_COUNTS) + 10),
                 "SEIDRA_WORKER_METRICS_PORT": "0",  # several workers on one machine: no metrics port
             },
@@ -233,8 +195,9 @@ def _measure(stack: Stack, client: ApiClient, token: str, count: int, seed: int)
 
 def run() -> dict:
     with tempfile.TemporaryDirectory(prefix="seidra-bench-scaleout-") as scratch:
-        postgres, s3 = PostgresServer().start(), S3().start()
-        stack = Stack(Path(scratch), database_url=_database_create(postgres), s3=s3)
+        postgres, s3 = PostgresServer().start(), S3Server().start()
+        bucket = s3.bucket_create(prefix="seidra-bench")
+        stack = Stack(Path(scratch), database_url=_database_create(postgres), storage_env=s3.env_for(bucket))
         try:
             stack.prepare()
             token = stack.bench_user_token(BENCH_USER)
@@ -242,10 +205,10 @@ def run() -> dict:
             stack.wait_until(stack.web_answers, what="the web server")
             client = ApiClient(stack.url, token)
             runs = [_measure(stack, client, token, count, seed=count * 1000) for count in WORKER_COUNTS]
-            objects = s3.object_count()
+            objects = len(s3.keys(bucket))
         finally:
             stack.stop()
-            s3.server.stop()
+            s3.stop()
             postgres.stop()
     single = runs[0]["jobs_per_minute"]
     for figures in runs:
