@@ -7,7 +7,6 @@ reaches its owner through the web's presigned redirect and nobody else, and noth
 
 import io
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -22,11 +21,12 @@ from apps.jobs.models import Job, JobStatus
 from apps.jobs.video_inputs import video_audio_name, video_character_name
 from tests.support.asgi_server import DaphneServer
 from tests.support.video_inputs import astronaut_png, speech_wav
-from tests.support.workers import WorkerProcess
+from tests.support.workers import WorkerProcess, wait_for
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 # Several processes on a loaded two-core machine: two workers importing torch, three jobs and a recovery.
 SLOW_MACHINE_TIMEOUT = 1500
+WAIT_SECONDS = 900  # one wait: a worker starting (torch import) or a job running on that machine
 # Long enough to act while it runs (a few seconds on two cores), as in workers/tests/test_worker.py.
 SIDE = 96
 LONG = {"model": "seidra-tiny-sdxl", "width": SIDE, "height": SIDE, "steps": 50, "batch_size": 2}
@@ -126,18 +126,6 @@ class ApiUser:
         return response.json()["id"]
 
 
-def wait_for(condition, *, what: str, workers: dict, timeout: float = 900):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    rows = list(Job.objects.values_list("id", "status", "step", "worker_name", "attempts", "error"))
-    logs = "".join(f"\n--- {name}:\n{worker.output()}" for name, worker in workers.items())
-    raise AssertionError(f"timed out waiting for {what}; jobs: {rows}{logs}")
-
-
 def rows(job_ids) -> list[Job]:
     return list(Job.objects.filter(pk__in=job_ids))
 
@@ -182,23 +170,30 @@ def test_jobs_of_two_users_run_on_two_worker_hosts_sharing_only_postgres_redis_a
     running = wait_for(
         lambda: {job.worker_name for job in rows(first) if job.status == JobStatus.RUNNING} == set(HOSTS),
         what="both jobs running, one on each worker",
-        workers=workers,
+        worker=workers,
+        timeout=WAIT_SECONDS,
     )
     assert running
     wait_for(
         lambda: all(job.status == JobStatus.SUCCEEDED for job in rows([*first, video])),
         what="the three jobs done",
-        workers=workers,
+        worker=workers,
+        timeout=WAIT_SECONDS,
     )
     assert {job.worker_name for job in rows(first)} == set(HOSTS)
 
     # 2. A worker killed mid-job (SIGKILL: no clean-up at all): the other host takes the job back and finishes it.
     doomed_job = alice.submit(prompt="a slow job", seed=3)
-    holder = wait_for(lambda: running_with_progress(doomed_job), what="the job to run", workers=workers).worker_name
+    holder = wait_for(
+        lambda: running_with_progress(doomed_job), what="the job to run", worker=workers, timeout=WAIT_SECONDS
+    ).worker_name
     workers[holder].kill()
     survivor = next(name for name in HOSTS if name != holder)
     wait_for(
-        lambda: Job.objects.get(pk=doomed_job).status == JobStatus.SUCCEEDED, what="the job recovered", workers=workers
+        lambda: Job.objects.get(pk=doomed_job).status == JobStatus.SUCCEEDED,
+        what="the job recovered",
+        worker=workers,
+        timeout=WAIT_SECONDS,
     )
     recovered = Job.objects.get(pk=doomed_job)
     assert recovered.attempts == 2 and recovered.worker_name == survivor

@@ -124,3 +124,22 @@ class WorkerProcess:
     def stop(self) -> None:
         """End of a test: no need to let a job finish (the test's data is thrown away)."""
         self.kill()
+
+
+def wait_for(condition, *, what: str = "condition", timeout: float = 600, worker=None, poll: float = 0.05):
+    """The first truthy value of `condition()`, asked every `poll` seconds for up to `timeout`. On
+    timeout an AssertionError names `what` and shows every job row and the log of `worker` (one
+    WorkerProcess, or {name: WorkerProcess} for several), so a failure on a slow machine explains itself."""
+    from apps.jobs.models import Job
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(poll)
+    columns = ("id", "status", "stage", "step", "total_steps", "worker_name", "attempts", "error")
+    rows = list(Job.objects.values_list(*columns))
+    workers = worker if isinstance(worker, dict) else ({"worker": worker} if worker else {})
+    logs = "".join(f"\n{name} log:\n{process.output()}" for name, process in workers.items())
+    raise AssertionError(f"timed out waiting for {what}; jobs {columns}: {rows}{logs}")

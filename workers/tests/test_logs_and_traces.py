@@ -5,7 +5,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,18 +14,9 @@ from apps.accounts.services import access_token_create
 from apps.jobs.models import Job, JobStatus
 from tests.support.auth import api_client_for
 from tests.support.processes import child_env
-from tests.support.workers import REPO_ROOT, burst_worker_run
+from tests.support.workers import REPO_ROOT, burst_worker_run, wait_for
 
 QUICK = {"prompt": "a red fox", "width": 32, "height": 32, "steps": 1, "seed": 7}
-
-
-def wait_for(condition, *, timeout: float, what: str, worker=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}" + (f"\nworker log:\n{worker.output()}" if worker else ""))
 
 
 def job_status(job_id: str) -> str:

@@ -27,7 +27,7 @@ from tests.support.video_inputs import (
     video_job_submit,
     video_streams,
 )
-from tests.support.workers import burst_worker_run
+from tests.support.workers import burst_worker_run, wait_for
 from workers.video.local_motion.face import NO_FACE
 
 # Starting a worker process (it imports torch) and running a job can each take minutes on a loaded
@@ -35,16 +35,6 @@ from workers.video.local_motion.face import NO_FACE
 SLOW_MACHINE_TIMEOUT = 900
 FINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 EVERY_EVENT = {"SEIDRA_PROGRESS_EVENTS_PER_SECOND": 10_000}  # unthrottled: each stage change is seen
-
-
-def wait_for(condition, *, timeout: float = 600, what: str, worker=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    log = f"\nworker log:\n{worker.output()}" if worker else ""
-    raise AssertionError(f"timed out waiting for {what}; jobs: {list(Job.objects.values('status', 'stage'))}{log}")
 
 
 def row(job: Job) -> Job:

@@ -1,7 +1,6 @@
 """The GPU worker as operators run it (`manage.py rqworker gpu` processes): resident pipelines,
 cancellation, heartbeats, SIGTERM, SIGKILL and recovery, several workers, fairness."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from apps.jobs.models import Job, JobStatus
 from apps.jobs.recovery import jobs_reconcile
 from apps.jobs.services import job_cancel, job_create
 from tests.support.outage import redis_dataset_aged
-from tests.support.workers import burst_worker_run
+from tests.support.workers import burst_worker_run, wait_for
 
 QUICK = {"prompt": "a red fox", "width": 32, "height": 32, "steps": 1, "seed": 7}
 # A few seconds on two CPU cores with the tiny model: long enough to act while it runs (within the demo
@@ -30,18 +29,6 @@ QUICK_BEATS = {
 # Real worker processes on a loaded two-core machine: starting one (torch import) and running a
 # LONG job can each take minutes, so these tests get more than the suite's 300 s hang guard.
 SLOW_MACHINE_TIMEOUT = 900
-
-
-def wait_for(condition, *, timeout: float = 600, what: str = "condition", worker=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    rows = list(Job.objects.values_list("id", "status", "step", "total_steps", "worker_name", "attempts"))
-    log = f"\nworker log:\n{worker.output()}" if worker else ""
-    raise AssertionError(f"timed out waiting for {what}; jobs (id, status, step, total, worker, attempts): {rows}{log}")
 
 
 def status_of(job: Job) -> str:

@@ -9,7 +9,6 @@ must be committed: every test here uses transactional_db.
 """
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -28,6 +27,7 @@ from apps.jobs.models import Job, JobStatus
 from apps.jobs.recovery import ReconcileReport, jobs_recover_lost
 from apps.jobs.services import job_cancel, job_cancelled, job_create, job_recover_lost, job_start, job_succeed
 from tests.support.outage import redis_dataset_aged
+from tests.support.workers import wait_for
 
 QUICK = {"prompt": "a red fox", "width": 32, "height": 32, "steps": 1, "seed": 7}
 SUBMIT = "/api/generation/image"
@@ -49,17 +49,6 @@ def at_once(count: int, action) -> list:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return [future.result() for future in [pool.submit(run, index) for index in range(count)]]
-
-
-def wait_for(condition, *, timeout: float = 600, what: str, worker=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    rows = list(Job.objects.values_list("id", "status", "worker_name", "attempts"))
-    log = f"\nworker log:\n{worker.output()}" if worker else ""
-    raise AssertionError(f"timed out waiting for {what}; jobs (id, status, worker, attempts): {rows}{log}")
 
 
 def running_job(owner, *, worker_name: str = "w1") -> Job:
