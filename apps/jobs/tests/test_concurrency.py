@@ -217,7 +217,7 @@ def lost_job(owner, *, attempts: int) -> Job:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_recoveries_of_the_same_lost_job_requeue_it_once(tiny_model, user_factory):
+def test_three_recoveries_of_the_same_lost_job_requeue_it_once(tiny_model, user_factory):
     job = lost_job(user_factory("alice"), attempts=1)
     reports: list[ReconcileReport] = at_once(3, lambda index: jobs_recover_lost())
     assert sorted(len(report.requeued_lost) for report in reports) == [0, 0, 1]
@@ -227,7 +227,7 @@ def test_two_recoveries_of_the_same_lost_job_requeue_it_once(tiny_model, user_fa
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_recoveries_of_a_job_lost_twice_fail_it_once(tiny_model, user_factory):
+def test_three_recoveries_of_a_job_lost_twice_fail_it_once(tiny_model, user_factory):
     alice = user_factory("alice")
     job = lost_job(alice, attempts=2)
     reports: list[ReconcileReport] = at_once(3, lambda index: jobs_recover_lost())
